@@ -1,0 +1,1 @@
+"""A dual-stack UDP dedicated server built on aioagones."""

@@ -1,0 +1,1 @@
+"""aioagones: an asyncio SDK for the Agones game-server sidecar."""
