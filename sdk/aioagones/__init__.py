@@ -1,1 +1,61 @@
-"""aioagones: an asyncio SDK for the Agones game-server sidecar."""
+"""aioagones: an asyncio SDK for the Agones game-server sidecar.
+
+async with SDK() as sdk:
+    await sdk.ready()
+    async for gs in sdk.watch_game_server():
+        ...
+"""
+
+from ._errors import (
+    AgonesError,
+    AlreadyExistsError,
+    InvalidArgumentError,
+    NotFoundError,
+    OutOfRangeError,
+    SDKClosedError,
+    SidecarTimeoutError,
+    SidecarUnavailableError,
+)
+from ._models import (
+    Address,
+    Counter,
+    CounterStatus,
+    GameServer,
+    Health,
+    List,
+    ListStatus,
+    ObjectMeta,
+    PlayerStatus,
+    Port,
+    Spec,
+    State,
+    Status,
+)
+from ._sdk import SDK, Alpha, Beta
+
+__all__ = [
+    "SDK",
+    "Address",
+    "AgonesError",
+    "Alpha",
+    "AlreadyExistsError",
+    "Beta",
+    "Counter",
+    "CounterStatus",
+    "GameServer",
+    "Health",
+    "InvalidArgumentError",
+    "List",
+    "ListStatus",
+    "NotFoundError",
+    "ObjectMeta",
+    "OutOfRangeError",
+    "PlayerStatus",
+    "Port",
+    "SDKClosedError",
+    "SidecarTimeoutError",
+    "SidecarUnavailableError",
+    "Spec",
+    "State",
+    "Status",
+]

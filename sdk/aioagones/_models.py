@@ -181,7 +181,9 @@ class GameServer:
                 counters=MappingProxyType(
                     {k: CounterStatus(v.count, v.capacity) for k, v in status.counters.items()}
                 ),
-                lists=MappingProxyType({k: ListStatus(v.capacity, tuple(v.values)) for k, v in status.lists.items()}),
+                lists=MappingProxyType(
+                    {k: ListStatus(v.capacity, tuple(v.values)) for k, v in status.lists.items()}
+                ),
                 addresses=tuple(Address(a.type, a.address) for a in status.addresses),
             ),
         )
