@@ -1,0 +1,256 @@
+"""Connecting, surviving the sidecar, deadlines, cancellation and closing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+
+import grpc
+import grpc.aio
+import pytest
+
+from aioagones import (
+    SDK,
+    GameServer,
+    InvalidArgumentError,
+    SDKClosedError,
+    SidecarTimeoutError,
+    SidecarUnavailableError,
+    State,
+)
+from aioagones._pb import sdk_pb2
+from aioagones.testing import LocalSidecar
+
+from ._poll import until
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def test_connect_waits_for_a_sidecar_that_starts_late() -> None:
+    port = _free_port()
+    sdk = SDK("127.0.0.1", port, connect_timeout=10, health_interval=None)
+    connecting = asyncio.create_task(sdk.connect())
+    await asyncio.sleep(1.5)  # the sidecar comes up 1.5 s after the game starts waiting
+    assert not connecting.done()
+    async with LocalSidecar(port=port):
+        async with asyncio.timeout(8):
+            await connecting
+        assert (await sdk.get_game_server()).object_meta.name == "local"
+        await sdk.close()
+
+
+async def test_connect_timeout_names_the_address_and_the_wait() -> None:
+    port = _free_port()
+    sdk = SDK("127.0.0.1", port, connect_timeout=0.5, health_interval=None)
+    with pytest.raises(SidecarUnavailableError) as info:
+        async with asyncio.timeout(5):
+            await sdk.connect()
+    assert f"127.0.0.1:{port}" in str(info.value)
+    assert "0.5 s" in str(info.value)
+    assert info.value.retriable
+    with pytest.raises(SDKClosedError):
+        await sdk.get_game_server()
+
+
+async def test_address_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with LocalSidecar() as sidecar:
+        monkeypatch.setenv("AGONES_SDK_GRPC_HOST", sidecar.host)
+        monkeypatch.setenv("AGONES_SDK_GRPC_PORT", str(sidecar.port))
+        async with SDK(connect_timeout=5, health_interval=None) as sdk:
+            assert sdk.address == f"{sidecar.host}:{sidecar.port}"
+            await sdk.ready()
+        assert "ready" in sidecar.calls
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "env", "says"),
+    [
+        ({"port": 0}, None, "not in 1-65535"),
+        ({"port": 70000}, None, "not in 1-65535"),
+        ({}, "nine", "AGONES_SDK_GRPC_PORT='nine'"),
+        ({"connect_timeout": 0}, None, "connect_timeout"),
+        ({"call_timeout": -1}, None, "call_timeout"),
+        ({"health_interval": 0}, None, "health_interval"),
+    ],
+)
+def test_bad_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, float], env: str | None, says: str
+) -> None:
+    if env is not None:
+        monkeypatch.setenv("AGONES_SDK_GRPC_PORT", env)
+    with pytest.raises(InvalidArgumentError, match=says):
+        SDK(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_ipv6_literal_host() -> None:
+    async with LocalSidecar(host="::1") as sidecar, SDK("::1", sidecar.port, health_interval=None) as sdk:
+        assert sdk.address == f"[::1]:{sidecar.port}"
+        assert (await sdk.get_game_server()).object_meta.name == "local"
+
+
+async def test_sidecar_restart_mid_session(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="aioagones")
+    sidecar = LocalSidecar()
+    await sidecar.start()
+    port = sidecar.port
+    seen: asyncio.Queue[GameServer] = asyncio.Queue()
+    try:
+        async with SDK("127.0.0.1", port, connect_timeout=5, health_interval=0.1) as sdk:
+
+            async def watch() -> None:
+                async for gs in sdk.watch_game_server():
+                    seen.put_nowait(gs)
+
+            watcher = asyncio.create_task(watch())
+            async with asyncio.timeout(5):
+                assert (await seen.get()).status.state is State.READY
+            await sidecar.stop()
+
+            with pytest.raises(SidecarUnavailableError) as info:
+                await sdk.ready()
+            assert info.value.retriable
+
+            sidecar = LocalSidecar(port=port)
+            await sidecar.start()
+            restarted = sidecar
+            await until(lambda: "health" in restarted.calls, timeout=10)  # the managed health stream came back
+            await until(lambda: "watch" in restarted.calls, timeout=10)  # and so did the watch
+            await sdk.allocate()
+            async with asyncio.timeout(5):
+                while (await seen.get()).status.state is not State.ALLOCATED:
+                    pass
+            assert not watcher.done()
+            watcher.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await watcher
+    finally:
+        await sidecar.stop()
+    lost = [r for r in caplog.records if "unavailable" in r.getMessage()]
+    back = [r for r in caplog.records if "is back" in r.getMessage()]
+    assert (len(lost), len(back)) == (1, 1), [r.getMessage() for r in caplog.records]
+
+
+async def test_leaving_the_context_ends_watch_and_health(sidecar: LocalSidecar) -> None:
+    before = asyncio.all_tasks()
+    results: list[State] = []
+    async with SDK(sidecar.host, sidecar.port, health_interval=0.05) as sdk:
+
+        async def watch() -> None:
+            async for gs in sdk.watch_game_server():
+                results.append(gs.status.state)
+
+        watcher = asyncio.create_task(watch())
+        await until(lambda: bool(results) and "health" in sidecar.calls)
+    # The watch loop ended by itself (no CancelledError in the consumer), and nothing is left running.
+    async with asyncio.timeout(5):
+        await watcher
+    assert asyncio.all_tasks() == before
+    assert sdk.closed
+    with pytest.raises(SDKClosedError):
+        await sdk.ready()
+    with pytest.raises(SDKClosedError):
+        await anext(sdk.watch_game_server())
+    with pytest.raises(SDKClosedError):
+        await sdk.connect()
+    await sdk.close()  # twice is harmless
+
+
+async def test_breaking_out_of_a_watch_and_cancelling_it(sdk: SDK) -> None:
+    async for gs in sdk.watch_game_server():
+        assert gs.status.state is State.READY
+        break
+
+    async def forever() -> None:
+        async for _ in sdk.watch_game_server():
+            pass
+
+    task = asyncio.create_task(forever())
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await sdk.allocate()  # the SDK is still fine
+    assert (await sdk.get_game_server()).status.state is State.ALLOCATED
+
+
+async def test_watch_first_item_is_current_then_changes(sdk: SDK) -> None:
+    await sdk.allocate()
+    states: list[State] = []
+    async with asyncio.timeout(5):
+        async for gs in sdk.watch_game_server():
+            states.append(gs.status.state)
+            if len(states) == 1:
+                await sdk.set_label("round", "2")
+            elif gs.object_meta.labels.get("agones.dev/sdk-round") == "2":
+                break
+    assert states[0] is State.ALLOCATED
+
+
+@pytest.fixture
+async def stuck_sidecar() -> AsyncIterator[int]:
+    """A gRPC server whose GetGameServer answers once, then never again."""
+    answered = False
+
+    async def get_game_server(request: sdk_pb2.Empty, context: grpc.aio.ServicerContext) -> sdk_pb2.GameServer:
+        nonlocal answered
+        if answered:
+            await asyncio.Event().wait()
+        answered = True
+        return sdk_pb2.GameServer()
+
+    handler = grpc.method_handlers_generic_handler(
+        "agones.dev.sdk.SDK",
+        {
+            "GetGameServer": grpc.unary_unary_rpc_method_handler(
+                get_game_server,
+                request_deserializer=sdk_pb2.Empty.FromString,
+                response_serializer=sdk_pb2.GameServer.SerializeToString,
+            )
+        },
+    )
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    yield port
+    await server.stop(grace=None)
+
+
+async def test_every_unary_call_has_a_deadline(stuck_sidecar: int) -> None:
+    async with SDK("127.0.0.1", stuck_sidecar, call_timeout=0.3, health_interval=None) as sdk:
+        with pytest.raises(SidecarTimeoutError) as info:
+            async with asyncio.timeout(5):
+                await sdk.get_game_server()
+        assert info.value.retriable
+        assert isinstance(info.value, TimeoutError)
+
+
+async def test_unhealthy_after_missed_pings_and_not_before() -> None:
+    manifest = {
+        "apiVersion": "agones.dev/v1",
+        "kind": "GameServer",
+        "metadata": {"name": "health-check"},
+        "spec": {
+            "ports": [{"name": "default", "portPolicy": "None", "containerPort": 7777}],
+            "health": {"periodSeconds": 1, "failureThreshold": 1, "initialDelaySeconds": 0},
+        },
+    }
+    async with LocalSidecar(manifest=manifest) as sidecar:
+        async with SDK(sidecar.host, sidecar.port, health_interval=0.2) as sdk:
+            await sdk.ready()
+            await asyncio.sleep(2.5)  # more than two health periods with managed pings running
+            assert (await sdk.get_game_server()).status.state is State.READY
+            sdk.pause_health()
+            async with asyncio.timeout(6):
+                async for gs in sdk.watch_game_server():
+                    if gs.status.state is State.UNHEALTHY:
+                        break
+            await sdk.ready()  # no call moves it out of Unhealthy
+            assert (await sdk.get_game_server()).status.state is State.UNHEALTHY
