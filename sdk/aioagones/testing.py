@@ -1,1 +1,138 @@
-"""Test helpers for game developers: an in-process local sidecar and a pytest fixture."""
+"""Test helpers for game developers: an in-process local sidecar and a pytest fixture.
+
+    from aioagones import SDK
+    from aioagones.testing import LocalSidecar
+
+    async def test_my_game_goes_ready() -> None:
+        async with LocalSidecar(manifest="deploy/gameserver.yaml") as sidecar:
+            async with SDK(sidecar.host, sidecar.port) as sdk:
+                await sdk.ready()
+            assert sidecar.game_server.status.state == "Ready"
+            assert "ready" in sidecar.calls
+
+With this package installed, pytest also offers the `local_sidecar` fixture: a running
+`LocalSidecar` with `AGONES_SDK_GRPC_HOST` / `AGONES_SDK_GRPC_PORT` pointing at it, so a plain
+`SDK()` finds it. Override the `local_sidecar_manifest` fixture to start it from a manifest.
+The fixture needs pytest-asyncio; without it (or outside pytest) the module still imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any, Self
+
+from aioagones._models import GameServer
+from aioagones.local._manifest import load_game_server
+from aioagones.local._server import SidecarServer
+
+__all__ = ["LocalSidecar", "Manifest", "local_sidecar", "local_sidecar_manifest"]
+
+Manifest = str | os.PathLike[str] | Mapping[str, Any] | None
+"""What `LocalSidecar` starts from: None (the reference default), a YAML/JSON file, or a parsed manifest."""
+
+
+class LocalSidecar:
+    """A local Agones sidecar running in this process and event loop, for tests.
+
+    Args:
+        manifest: None for the reference default GameServer (as `sdk-server --local` serves it);
+            a path to a GameServer manifest (YAML or JSON); or the manifest as a dict.
+        host: the address to listen on.
+        port: 0 picks a free port at the first start; later starts reuse it.
+
+    Raises:
+        aioagones.local.ManifestError: the manifest is refused (raised here, not at start).
+    """
+
+    def __init__(self, manifest: Manifest = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        source = Path(manifest) if isinstance(manifest, os.PathLike) else manifest
+        self._server = SidecarServer(load_game_server(source), host=host, port=port)
+
+    @property
+    def host(self) -> str:
+        """The address it listens on (what to pass to `SDK(host, port)`)."""
+        return self._server.host
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (known once started)."""
+        return self._server.port
+
+    @property
+    def game_server(self) -> GameServer:
+        """The GameServer as it is now."""
+        return GameServer.from_pb(self._server.snapshot())
+
+    @property
+    def calls(self) -> list[str]:
+        """Names of the calls received, in order, as Agones' conformance test records them.
+
+        `ready`, `allocate`, `shutdown`, `reserve`, `health` (one per ping), `gameserver`, `watch`,
+        `setlabel`, `setannotation`, the player calls (`playerconnect` ...), `getcounter`,
+        `updatecounter` (plus `setcountcounter` / `setcapacitycounter` when it sets them), `getlist`,
+        `updatelist`, `addlistvalue`, `removelistvalue`. Refused calls are recorded too.
+        """
+        return self._server.calls
+
+    @property
+    def running(self) -> bool:
+        """Whether it is serving."""
+        return self._server.running
+
+    async def start(self) -> None:
+        """Start serving (again, on the same port, after `stop()`); the GameServer is kept.
+
+        Raises:
+            OSError: the address cannot be bound.
+        """
+        await self._server.start()
+
+    async def stop(self) -> None:
+        """Stop serving at once, as if the sidecar died: open calls and streams are cut. Harmless twice."""
+        await self._server.stop(None)
+
+    async def wait_for(self, predicate: Callable[[GameServer], bool], timeout: float = 5.0) -> GameServer:  # noqa: ASYNC109
+        """The first GameServer state (now or later) for which `predicate` holds.
+
+        Raises:
+            TimeoutError: not within `timeout` seconds.
+        """
+        async with asyncio.timeout(timeout):
+            async for snapshot in self._server.changes():
+                game_server = GameServer.from_pb(snapshot)
+                if predicate(game_server):
+                    return game_server
+        raise AssertionError("unreachable: changes() never ends")  # pragma: no cover
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+
+try:
+    import pytest
+    import pytest_asyncio
+except ImportError:  # not under pytest, or without pytest-asyncio: LocalSidecar still works
+    pass
+else:
+
+    @pytest.fixture
+    def local_sidecar_manifest() -> Manifest:
+        """The manifest `local_sidecar` starts from: None (the reference default); override it."""
+        return None
+
+    @pytest_asyncio.fixture
+    async def local_sidecar(
+        local_sidecar_manifest: Manifest, monkeypatch: pytest.MonkeyPatch
+    ) -> AsyncIterator[LocalSidecar]:
+        """A running `LocalSidecar`, with `AGONES_SDK_GRPC_HOST`/`_PORT` set so that `SDK()` finds it."""
+        async with LocalSidecar(local_sidecar_manifest) as sidecar:
+            monkeypatch.setenv("AGONES_SDK_GRPC_HOST", sidecar.host)
+            monkeypatch.setenv("AGONES_SDK_GRPC_PORT", str(sidecar.port))
+            yield sidecar

@@ -1,0 +1,130 @@
+"""`agones-local-sidecar`: the local Agones sidecar as a command.
+
+Exit codes: 0 after SIGTERM or SIGINT, 2 for a bad flag, environment variable or manifest,
+1 when the address cannot be bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from aioagones.local._manifest import ManifestError, load_game_server
+from aioagones.local._server import DEFAULT_PORT, SidecarServer
+
+__all__ = ["ENV_ADDRESS", "ENV_FILE", "ENV_LOG_LEVEL", "ENV_PORT", "main"]
+
+ENV_ADDRESS = "AGONES_LOCAL_ADDRESS"
+ENV_PORT = "AGONES_SDK_GRPC_PORT"
+ENV_FILE = "AGONES_LOCAL_FILE"
+ENV_LOG_LEVEL = "AGONES_LOCAL_LOG_LEVEL"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+STOP_GRACE_SECONDS = 1.0
+
+logger = logging.getLogger("aioagones.local")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
+def _level(text: str) -> str:
+    if text.upper() not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(LOG_LEVELS)}")
+    return text.upper()
+
+
+def _parser() -> _Parser:
+    parser = _Parser(
+        prog="agones-local-sidecar",
+        description=(
+            "A local Agones SDK sidecar for development and tests: serves the agones.dev.sdk, "
+            ".alpha and .beta gRPC services for one GameServer, kept in memory. Without a file "
+            "it serves the same default GameServer as Agones' `sdk-server --local`."
+        ),
+        epilog=(
+            "Each flag can also be set by the environment variable named in its help; the flag wins. "
+            "Exit codes: 0 after SIGTERM/SIGINT, 2 for bad input, 1 if the address cannot be bound."
+        ),
+    )
+    env = os.environ
+    parser.add_argument(
+        "--address",
+        default=env.get(ENV_ADDRESS, "localhost"),
+        help=f"address to listen on; '::' serves every interface, IPv4 and IPv6 (env {ENV_ADDRESS}; default localhost)",
+    )
+    parser.add_argument(
+        "--grpc-port",
+        type=_port,
+        default=env.get(ENV_PORT, str(DEFAULT_PORT)),
+        help=f"gRPC port; 0 picks a free one (env {ENV_PORT}, as Agones sets it for the game; default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "-f",
+        "--file",
+        default=env.get(ENV_FILE) or None,
+        help=f"GameServer manifest, YAML or JSON: the sidecar then starts Scheduled, with status.ports "
+        f"derived from spec.ports and this machine's addresses as Pod IPs (env {ENV_FILE})",
+    )
+    parser.add_argument(
+        "--log-level",
+        type=_level,
+        default=env.get(ENV_LOG_LEVEL, "INFO"),
+        help=f"one of {', '.join(LOG_LEVELS)}; INFO logs each call, DEBUG also each health ping "
+        f"(env {ENV_LOG_LEVEL}; default INFO)",
+    )
+    return parser
+
+
+async def _serve(server: SidecarServer) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        try:
+            await server.start()
+        except OSError as exc:
+            print(f"agones-local-sidecar: error: {exc}", file=sys.stderr)
+            return 1
+        await stop.wait()
+        logger.info("stopping")
+        await server.stop(STOP_GRACE_SECONDS)
+        return 0
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the local sidecar until SIGTERM or SIGINT; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        game_server = load_game_server(args.file)
+    except ManifestError as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    server = SidecarServer(game_server, host=args.address, port=args.grpc_port)
+    return asyncio.run(_serve(server))

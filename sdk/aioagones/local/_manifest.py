@@ -1,0 +1,468 @@
+"""The GameServer the local sidecar starts with: the reference default, or one read from a manifest.
+
+`game_server_from_manifest` is pure: it checks a parsed manifest (a dict, YAML keys in
+camelCase) and builds a `GameServerState` the way a cluster would, with the port allocator,
+the machine's addresses, the clock and the random parts passed in. `read_manifest` reads a
+YAML or JSON file; `free_port` and `local_addresses` are the real-machine inputs.
+
+Addresses: `status.addresses` gets one `PodIP` entry per address of this machine's network
+interfaces, IPv4 first, then IPv6, in interface order. Loopback and link-local addresses are
+left out: in a cluster the Pod IPs are the Pod's routable addresses, and a link-local IPv6
+address is useless without its zone. If the machine has nothing else (a sandbox, a CI runner
+without network), the loopback addresses are used so that `status.address` still works for a
+client on the same machine.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import socket
+import struct
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aioagones.local._rules import (
+    MAX_LIST_CAPACITY,
+    CounterState,
+    GameServerState,
+    HealthSpec,
+    ListState,
+    PlayerState,
+    State,
+)
+
+__all__ = [
+    "DYNAMIC_PORT_RANGE",
+    "ManifestError",
+    "PortAllocator",
+    "default_game_server",
+    "free_port",
+    "game_server_from_manifest",
+    "load_game_server",
+    "local_addresses",
+    "name_suffix",
+    "read_manifest",
+]
+
+DYNAMIC_PORT_RANGE = range(7000, 8001)
+PORT_POLICIES = ("Dynamic", "Static", "Passthrough", "None")
+PROTOCOLS = ("UDP", "TCP", "TCPUDP")
+MAX_ENTRIES = 1000
+# Agones' defaults for spec.health; a zero or missing value means the default.
+HEALTH_DEFAULTS = HealthSpec(disabled=False, period_seconds=5, failure_threshold=3, initial_delay_seconds=5)
+_NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what Kubernetes uses for generateName
+
+PortAllocator = Callable[[str, set[int]], int]
+"""Called with a protocol (`UDP`, `TCP` or `TCPUDP`) and the ports already taken; returns a free port."""
+
+
+class ManifestError(ValueError):
+    """A manifest the local sidecar refuses; the message names the field and what is allowed."""
+
+
+def default_game_server(now: float) -> GameServerState:
+    """The GameServer the reference `sdk-server --local` serves when given no file."""
+    return GameServerState(
+        name="local",
+        namespace="default",
+        uid="1234",
+        resource_version="v1",
+        generation=1,
+        creation_timestamp=int(now),
+        labels={"islocal": "true"},
+        annotations={"annotation": "true"},
+        health=HealthSpec(disabled=False, period_seconds=3, failure_threshold=5, initial_delay_seconds=10),
+        state=State.READY,
+        address="127.0.0.1",
+        ports=[("default", 7777)],
+        players=PlayerState(),
+        counters={"rooms": CounterState(count=1, capacity=10)},
+        lists={"players": ListState(capacity=100, values=["test0", "test1", "test2"])},
+    )
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read a GameServer manifest from a YAML or JSON file (JSON is YAML, so one parser reads both).
+
+    Raises:
+        ManifestError: the file cannot be read, is not YAML/JSON, or is not a mapping.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = str(exc).replace("\n", " ")
+        raise ManifestError(f"{path}: not valid YAML or JSON: {problem}") from exc
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{path}: expected a GameServer object, got {_kind(doc)}")
+    return doc
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+class _Reader:
+    """Typed access to one mapping of the manifest, with errors that name the field's path."""
+
+    def __init__(self, value: object, path: str) -> None:
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise ManifestError(f"{path}: expected a mapping, got {_kind(value)}")
+        self.data: dict[Any, Any] = value
+        self.path = path
+
+    def _at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def mapping(self, key: str) -> _Reader:
+        return _Reader(self.data.get(key), self._at(key))
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        value = self.data.get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise ManifestError(f"{self._at(key)}: expected a string, got {_kind(value)}")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise ManifestError(f"{self._at(key)}: expected true or false, got {_kind(value)}")
+        return value
+
+    def number(self, key: str, default: int | None = None, *, low: int = 0, high: int | None = None) -> int | None:
+        value = self.data.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ManifestError(f"{self._at(key)}: expected an integer, got {_kind(value)}")
+        if value < low or (high is not None and value > high):
+            allowed = f"{low}..{high}" if high is not None else f"{low} or more"
+            raise ManifestError(f"{self._at(key)}: {value} is out of range; allowed: {allowed}")
+        return value
+
+    def choice(self, key: str, allowed: Sequence[str], default: str) -> str:
+        value = self.data.get(key, default)
+        if value not in allowed:
+            raise ManifestError(f"{self._at(key)}: {value!r} is not one of {', '.join(allowed)}")
+        return str(value)
+
+    def strings(self, key: str) -> dict[str, str]:
+        value = self.data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ManifestError(f"{self._at(key)}: expected a mapping of strings, got {_kind(value)}")
+        for k, v in value.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise ManifestError(f'{self._at(key)}.{k}: expected a string, got {_kind(v)} (quote it in YAML: "{v}")')
+        return dict(value)
+
+
+def _timestamp(value: object, path: str, now: float) -> int:
+    if value is None:
+        return int(now)
+    if isinstance(value, datetime.datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ManifestError(f"{path}: {value!r} is not an RFC 3339 time, e.g. 2024-05-01T12:00:00Z") from None
+    else:
+        raise ManifestError(f"{path}: expected an RFC 3339 time, got {_kind(value)}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return int(moment.timestamp())
+
+
+def _health(spec: _Reader) -> HealthSpec:
+    health = spec.mapping("health")
+    disabled = health.flag("disabled", False)
+    period = health.number("periodSeconds", 0) or HEALTH_DEFAULTS.period_seconds
+    threshold = health.number("failureThreshold", 0) or HEALTH_DEFAULTS.failure_threshold
+    delay = health.number("initialDelaySeconds", 0) or HEALTH_DEFAULTS.initial_delay_seconds
+    return HealthSpec(disabled, period, threshold, delay)
+
+
+def _ports(spec: _Reader, allocate: PortAllocator) -> list[tuple[str, int]]:
+    raw = spec.data.get("ports")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ManifestError(f"{spec.path}.ports: expected a list, got {_kind(raw)}")
+    result: list[tuple[str, int]] = []
+    names: set[str] = set()
+    taken: set[int] = set()
+    for i, item in enumerate(raw):
+        port = _Reader(item, f"{spec.path}.ports[{i}]")
+        name = port.text("name")
+        if not name:
+            raise ManifestError(f"{port.path}.name: required (the name the SDK finds the port by)")
+        if name in names:
+            raise ManifestError(f"{port.path}.name: {name!r} is used by an earlier port")
+        names.add(name)
+        policy = port.choice("portPolicy", PORT_POLICIES, "Dynamic")
+        protocol = port.choice("protocol", PROTOCOLS, "UDP")
+        container_port = port.number("containerPort", low=1, high=65535)
+        host_port = port.number("hostPort", low=1, high=65535)
+        port.text("container")
+        port.text("range")
+        if policy in ("Dynamic", "Static") and container_port is None:
+            raise ManifestError(f"{port.path}.containerPort: required with portPolicy {policy}")
+        if policy == "Static":
+            if host_port is None:
+                raise ManifestError(f"{port.path}.hostPort: required with portPolicy Static")
+            number = host_port
+        elif policy == "None":
+            number = container_port or 0  # optional for None; a cluster then reports 0
+        else:
+            number = allocate(protocol, taken)
+            if number not in DYNAMIC_PORT_RANGE:
+                raise ManifestError(f"{port.path}: no free port in 7000-8000 for portPolicy {policy}")
+        taken.add(number)
+        if protocol == "TCPUDP":
+            result += [(f"{name}-tcp", number), (f"{name}-udp", number)]
+        else:
+            result.append((name, number))
+    return result
+
+
+def _counters(spec: _Reader) -> dict[str, CounterState]:
+    counters = spec.mapping("counters")
+    if len(counters.data) > MAX_ENTRIES:
+        raise ManifestError(f"{counters.path}: {len(counters.data)} counters; at most {MAX_ENTRIES}")
+    result: dict[str, CounterState] = {}
+    for name in counters.data:
+        counter = counters.mapping(str(name))
+        capacity = counter.number("capacity", 1000) or 0
+        count = counter.number("count", 0) or 0
+        if count > capacity:
+            raise ManifestError(f"{counter.path}.count: {count} is out of range; allowed: 0..{capacity}")
+        result[str(name)] = CounterState(count=count, capacity=capacity)
+    return result
+
+
+def _lists(spec: _Reader) -> dict[str, ListState]:
+    lists = spec.mapping("lists")
+    if len(lists.data) > MAX_ENTRIES:
+        raise ManifestError(f"{lists.path}: {len(lists.data)} lists; at most {MAX_ENTRIES}")
+    result: dict[str, ListState] = {}
+    for name in lists.data:
+        lst = lists.mapping(str(name))
+        capacity = lst.number("capacity", MAX_LIST_CAPACITY, high=MAX_LIST_CAPACITY) or 0
+        values = lst.data.get("values") or []
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ManifestError(f"{lst.path}.values: expected a list of strings")
+        if len(set(values)) != len(values):
+            raise ManifestError(f"{lst.path}.values: values must be unique")
+        if len(values) > capacity:
+            raise ManifestError(f"{lst.path}.values: {len(values)} values; the capacity is {capacity}")
+        result[str(name)] = ListState(capacity=capacity, values=list(values))
+    return result
+
+
+def game_server_from_manifest(
+    manifest: Mapping[str, Any],
+    *,
+    now: float,
+    allocate_port: PortAllocator,
+    addresses: Sequence[str],
+    uid: str,
+    name_suffix: str,
+) -> GameServerState:
+    """Build the starting GameServer for a manifest, as a cluster would (state `Scheduled`).
+
+    Args:
+        manifest: the parsed manifest (camelCase keys, as in YAML).
+        now: Unix time, for a missing `metadata.creationTimestamp`.
+        allocate_port: picks the port for a `Dynamic` or `Passthrough` port.
+        addresses: this machine's addresses, listed as `PodIP` entries; the first is `status.address`.
+        uid: the uid when the manifest has none.
+        name_suffix: appended to `metadata.generateName` (5 characters in a cluster).
+
+    Raises:
+        ManifestError: naming the first field that is wrong and what is allowed.
+    """
+    doc = _Reader(dict(manifest), "")
+    kind = doc.text("kind")
+    if kind is not None and kind != "GameServer":
+        raise ManifestError(f"kind: {kind!r} is not one of GameServer")
+    api_version = doc.text("apiVersion")
+    if api_version is not None and api_version != "agones.dev/v1":
+        raise ManifestError(f"apiVersion: {api_version!r} is not one of agones.dev/v1")
+    meta = doc.mapping("metadata")
+    name = meta.text("name")
+    if not name:
+        prefix = meta.text("generateName")
+        if not prefix:
+            raise ManifestError("metadata.name: required (or metadata.generateName)")
+        name = prefix + name_suffix
+    spec = doc.mapping("spec")
+    players_spec = spec.mapping("players")
+    players = None
+    if "players" in spec.data:
+        players = PlayerState(capacity=players_spec.number("initialCapacity", 0) or 0)
+    return GameServerState(
+        name=name,
+        namespace=meta.text("namespace") or "default",
+        uid=meta.text("uid") or uid,
+        resource_version="1",
+        generation=1,
+        creation_timestamp=_timestamp(meta.data.get("creationTimestamp"), "metadata.creationTimestamp", now),
+        labels=meta.strings("labels"),
+        annotations=meta.strings("annotations"),
+        health=_health(spec),
+        state=State.SCHEDULED,
+        address=addresses[0] if addresses else "",
+        ports=_ports(spec, allocate_port),
+        addresses=[("PodIP", a) for a in addresses],
+        players=players,
+        counters=_counters(spec),
+        lists=_lists(spec),
+    )
+
+
+def name_suffix(random_bytes: bytes) -> str:
+    """Five characters for a `generateName`, from 5 random bytes."""
+    return "".join(_NAME_SUFFIX_ALPHABET[b % len(_NAME_SUFFIX_ALPHABET)] for b in random_bytes[:5])
+
+
+# -- the real machine -----------------------------------------------------------------------
+
+
+def _is_free(port: int, protocol: str) -> bool:
+    kinds = {"UDP": [socket.SOCK_DGRAM], "TCP": [socket.SOCK_STREAM]}.get(
+        protocol, [socket.SOCK_DGRAM, socket.SOCK_STREAM]
+    )
+    for kind in kinds:
+        with socket.socket(socket.AF_INET, kind) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+def free_port(protocol: str, taken: set[int]) -> int:
+    """The first port of 7000-8000 not in `taken` that this machine can bind (on loopback).
+
+    Returns 0 when there is none.
+    """
+    for port in DYNAMIC_PORT_RANGE:
+        if port not in taken and _is_free(port, protocol):
+            return port
+    return 0
+
+
+def _ipv4_of(name: str) -> str | None:
+    import fcntl  # Linux/macOS only; imported here so the module loads everywhere
+
+    siocgifaddr = 0x8915
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            packed = fcntl.ioctl(sock.fileno(), siocgifaddr, struct.pack("256s", name.encode()[:15]))
+        except OSError:
+            return None
+    return socket.inet_ntoa(packed[20:24])
+
+
+def _ipv6_from_proc() -> list[tuple[str, str]]:
+    try:
+        text = Path("/proc/net/if_inet6").read_text()
+    except OSError:
+        return []
+    found = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 6:
+            found.append((fields[5], str(ipaddress.IPv6Address(bytes.fromhex(fields[0])))))
+    return found
+
+
+def _routable(addresses: Iterable[str]) -> list[str]:
+    result = []
+    for text in addresses:
+        ip = ipaddress.ip_address(text)
+        if not (ip.is_loopback or ip.is_link_local or ip.is_unspecified) and text not in result:
+            result.append(text)
+    return result
+
+
+def local_addresses() -> list[str]:
+    """This machine's interface addresses as Pod IPs: IPv4 first, then IPv6 (see the module docstring)."""
+    names = [name for _, name in socket.if_nameindex()]
+    ipv4: list[str] = []
+    ipv6: list[str] = []
+    if sys.platform == "linux":
+        ipv4 = [a for a in map(_ipv4_of, names) if a]
+        by_interface = _ipv6_from_proc()
+        order = {name: i for i, name in enumerate(names)}
+        ipv6 = [a for _, a in sorted(by_interface, key=lambda item: order.get(item[0], len(order)))]
+    else:
+        try:
+            infos = socket.getaddrinfo(socket.gethostname(), None, proto=socket.IPPROTO_UDP)
+        except OSError:
+            infos = []
+        ipv4 = [str(info[4][0]) for info in infos if info[0] == socket.AF_INET]
+        ipv6 = [str(info[4][0]).split("%")[0] for info in infos if info[0] == socket.AF_INET6]
+    routable = _routable(ipv4) + _routable(ipv6)
+    if routable:
+        return routable
+    loopback = ["127.0.0.1"]
+    if socket.has_ipv6 and any(ipaddress.ip_address(a).is_loopback for a in ipv6):
+        loopback.append("::1")
+    return loopback
+
+
+def load_game_server(manifest: str | Path | Mapping[str, Any] | None) -> GameServerState:
+    """The starting GameServer on this machine: the reference default, or one from a manifest.
+
+    Args:
+        manifest: None for the reference default; a path to a YAML or JSON file; or the parsed
+            manifest itself.
+
+    Raises:
+        ManifestError: the manifest cannot be read or is refused.
+    """
+    now = time.time()
+    if manifest is None:
+        return default_game_server(now)
+    doc = read_manifest(manifest) if isinstance(manifest, str | Path) else manifest
+    try:
+        return game_server_from_manifest(
+            doc,
+            now=now,
+            allocate_port=free_port,
+            addresses=local_addresses(),
+            uid=str(uuid.uuid4()),
+            name_suffix=name_suffix(os.urandom(5)),
+        )
+    except ManifestError as exc:
+        if isinstance(manifest, str | Path):
+            raise ManifestError(f"{manifest}: {exc}") from None
+        raise

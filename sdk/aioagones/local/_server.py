@@ -1,0 +1,176 @@
+"""`SidecarServer`: runs the three SDK services on a grpc.aio server, plus the timer task.
+
+The timer task sleeps until the rules' next deadline (a Reserve running out, a health check
+failing) or until a call may have moved it, then lets the rules apply what is due. A server
+can be stopped and started again: the GameServer survives (in a cluster it lives in the API
+server, not in the sidecar), the health check's initial delay starts over, and the same port
+is bound again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, Callable
+from typing import Self
+
+import grpc
+
+from aioagones._pb import alpha_pb2_grpc, beta_pb2_grpc, sdk_pb2, sdk_pb2_grpc
+from aioagones.local._rules import GameServerRules, GameServerState
+from aioagones.local._servicers import AlphaServicer, BetaServicer, SDKServicer, SidecarCore
+
+__all__ = ["DEFAULT_PORT", "SidecarServer", "format_address"]
+
+logger = logging.getLogger("aioagones.local")
+
+DEFAULT_PORT = 9357
+
+
+def format_address(host: str, port: int) -> str:
+    """`host:port`, with an IPv6 literal in brackets (`[::]:9357`)."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+class SidecarServer:
+    """A local Agones sidecar serving one GameServer over gRPC.
+
+    Args:
+        game_server: the starting GameServer (see `load_game_server`).
+        host: the address to listen on: `localhost`, `127.0.0.1`, `::` (every interface, dual-stack) ...
+        port: the port; 0 picks a free one at the first start, kept for later starts.
+        clock: monotonic seconds, for timers (tests may pass their own).
+        wall_clock: Unix seconds, for timestamps written into the GameServer.
+    """
+
+    def __init__(
+        self,
+        game_server: GameServerState,
+        *,
+        host: str = "localhost",
+        port: int = DEFAULT_PORT,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.rules = GameServerRules(game_server, now=clock())
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._core: SidecarCore | None = None
+        self._server: grpc.aio.Server | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self.calls: list[str] = []
+        """The names of the calls received, in order, Agones conformance style (`ready`, `health` ...)."""
+
+    @property
+    def address(self) -> str:
+        """`host:port` as a client would dial it."""
+        return format_address(self.host, self.port)
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._server is not None
+
+    def snapshot(self) -> sdk_pb2.GameServer:
+        """The current GameServer as a protobuf message."""
+        return self.rules.snapshot()
+
+    async def changes(self) -> AsyncGenerator[sdk_pb2.GameServer]:
+        """The current GameServer, then every change while the server runs.
+
+        Raises:
+            RuntimeError: the server is not running.
+        """
+        if self._core is None:
+            raise RuntimeError("the local sidecar is not running")
+        changes = self._core.changes()
+        try:
+            async for snapshot in changes:
+                yield snapshot
+        finally:
+            await changes.aclose()
+
+    async def start(self) -> None:
+        """Bind and start serving.
+
+        Raises:
+            OSError: the address cannot be bound (in use, not a local address ...).
+        """
+        if self._server is not None:
+            return
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        core = SidecarCore(self.rules, clock=self._clock, wall_clock=self._wall_clock)
+        core.calls = self.calls
+        sdk_pb2_grpc.add_SDKServicer_to_server(SDKServicer(core), server)
+        alpha_pb2_grpc.add_SDKServicer_to_server(AlphaServicer(core), server)
+        beta_pb2_grpc.add_SDKServicer_to_server(BetaServicer(core), server)
+        try:
+            port = server.add_insecure_port(format_address(self.host, self.port))
+        except RuntimeError as exc:
+            await server.stop(None)
+            raise OSError(f"cannot listen on {self.address}: {exc}") from exc
+        if port == 0:
+            await server.stop(None)
+            raise OSError(f"cannot listen on {self.address}")
+        await server.start()
+        self.port = port
+        self._server = server
+        self._core = core
+        self.rules.restart(self._clock())
+        self._timer = asyncio.create_task(self._run_timer(core), name="aioagones.local timer")
+        logger.info(
+            "serving GameServer %r (state %s) on %s",
+            self.rules.state.name,
+            self.rules.state.state,
+            self.address,
+        )
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop serving; open calls are cancelled after `grace` seconds (None: at once). Harmless twice."""
+        server, timer = self._server, self._timer
+        self._server = self._timer = self._core = None
+        if timer is not None:
+            timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timer
+        if server is not None:
+            await server.stop(grace)
+            logger.info("stopped serving on %s", self.address)
+
+    async def wait_closed(self) -> None:
+        """Wait until the server stops (by `stop()` from another task)."""
+        server = self._server
+        if server is not None:
+            await server.wait_for_termination()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def _run_timer(self, core: SidecarCore) -> None:
+        rules = self.rules
+        while True:
+            deadline = rules.next_deadline()
+            core.changed.clear()
+            if deadline is None:
+                await core.changed.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, deadline - self._clock())):
+                        await core.changed.wait()
+            before = rules.state.state
+            rules.tick(self._clock())
+            if rules.state.state != before:
+                log = logger.warning if rules.state.state == "Unhealthy" else logger.info
+                reason = "health pings missed" if rules.state.state == "Unhealthy" else "reservation ran out"
+                log("%s: state %s -> %s", reason, before, rules.state.state)
+            core.publish()
