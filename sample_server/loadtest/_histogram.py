@@ -92,14 +92,15 @@ class Histogram:
         """Return the value at or below which ``pct`` per cent of the recorded values lie.
 
         The answer is the middle of the bucket that holds that rank, clamped to the exact minimum and
-        maximum, so ``percentile(100)`` is the exact maximum. An empty histogram answers 0.
+        maximum; the highest rank answers the exact maximum. An empty histogram answers 0.
         """
         if self.count == 0:
             return 0
-        if pct >= 100:
-            return self.max
+
         # The rank of the value, 1-based: the smallest rank r with r >= pct% of count.
         rank = max(1, -(-self.count * pct // 100))
+        if pct >= 100 or rank >= self.count:
+            return self.max
         seen = 0
         for i, n in enumerate(self._counts):
             if not n:

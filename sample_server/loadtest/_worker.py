@@ -314,6 +314,8 @@ def run_worker(
         stop = end + timeout
         while True:
             now = mono() - t0
+            if off >= end and now >= stop:
+                break
             # 1. Send what is due (bounded, so that replies keep being read when behind).
             burst = 0
             while off <= now and off < end and burst < MAX_BURST:
@@ -346,8 +348,6 @@ def run_worker(
             # 2. Read every socket that has something, until it is empty.
             events = poll(0)
             if not events:
-                if off >= end and now >= stop:
-                    break
                 if now >= next_progress and progress is not None:
                     next_progress = now + PROGRESS_NS
                     progress(Progress(sent, received, late_sends, max_lag))
@@ -377,18 +377,21 @@ def run_worker(
                         sched = int(parts[4])
                         j = local_of[c]
                         idx = seq * n + j
+                        warm = sched < warmup
                         if seen[idx]:
-                            dup += 1
+                            if not warm:
+                                dup += 1
                             continue
                     except (ValueError, IndexError, KeyError):
                         unexpected += 1
                         continue
                     seen[idx] = 1
                     if seq < max_seq[j]:
-                        reord += 1
+                        if not warm:
+                            reord += 1
                     else:
                         max_seq[j] = seq
-                    if sched < warmup:
+                    if warm:
                         continue
                     lat = rnow - sched
                     if lat > timeout:

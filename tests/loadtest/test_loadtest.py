@@ -1,0 +1,274 @@
+"""udp-loadtest against a loopback server that drops, delays, duplicates and reorders on purpose."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from sample_server.loadtest import LoadTestConfig, LoadTestError, LoadTestResult, main, run
+
+from ._faulty import Account, Faults, FaultyServer
+
+# 2 clients x 500 datagrams; every fault is chosen by sequence number (0..499 per client).
+FAULTS = Faults(
+    drop_every=10,  # seq % 10 == 9: 50 per client
+    delay_every=20,  # seq % 20 == 3: 25 per client, 30 ms
+    delay_at=3,
+    delay_s=0.030,
+    dup_every=25,  # seq % 25 == 7
+    dup_at=7,
+    hold_every=50,  # seq % 50 == 12: answered after seq 13
+    hold_at=12,
+    late_every=1000,  # seq == 30: answered after the reply timeout
+    late_at=30,
+    late_s=0.25,
+)
+
+
+def _config(port: int, **kw: object) -> LoadTestConfig:
+    base: dict[str, object] = {
+        "host": "::1",
+        "port": port,
+        "clients": 2,
+        "rate": 1000.0,
+        "duration": 0.5,
+        "warmup": 0.0,
+        "reply_timeout": 0.15,
+        "workers": 1,
+    }
+    base.update(kw)
+    return LoadTestConfig(**base)  # type: ignore[arg-type]
+
+
+def _assert_matches(result: LoadTestResult, acc: Account) -> None:
+    c = result.counts
+    assert result.sent == acc.received
+    assert result.received == acc.replies
+    assert result.lost == acc.received - acc.replies
+    assert c.late_replies == acc.late_sent
+    assert c.duplicated == acc.duplicated
+    assert c.reordered == acc.reordered
+    assert result.errors == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_counts_equal_what_the_server_did(workers: int) -> None:
+    with FaultyServer(FAULTS) as srv:
+        result = run(_config(srv.port, duration=1.0, workers=workers))
+    acc = srv.account
+    assert result.workers == workers
+    assert acc.received == 1000
+    assert acc.dropped == 100
+    assert acc.late == 2
+    assert acc.duplicated == 2 * 20  # seq 7, 32, 57 ...: none of them is also dropped or delayed
+    assert acc.reordered > acc.delayed  # each delayed reply overtakes; each held one too
+    _assert_matches(result, acc)
+    assert result.lost == acc.dropped + acc.late
+    assert result.counts.late_replies == 2
+
+
+def test_latency_percentiles_match_the_injected_delay() -> None:
+    with FaultyServer(Faults(delay_every=10, delay_at=4, delay_s=0.030)) as srv:
+        result = run(_config(srv.port, duration=1.0))
+    acc = srv.account
+    _assert_matches(result, acc)
+    assert acc.delayed == 100
+    lat = result.latency_ms()
+    # 10 % are 30 ms late: the 90th percentile is an undelayed reply, the 95th a delayed one.
+    assert lat["p50"] < 5
+    assert 30 <= result.counts.latency.percentile(95) / 1e6 < 40
+    assert 30 <= lat["p99"] < 40
+    assert 30 <= lat["max"] < 60
+    assert 0 < lat["min"] < 5
+
+
+def test_warmup_is_not_counted() -> None:
+    warmup = 0.2
+    with FaultyServer(Faults(drop_every=4, dup_every=9, dup_at=1), warmup_ns=int(warmup * 1e9)) as srv:
+        result = run(_config(srv.port, warmup=warmup))
+    acc = srv.account
+    assert acc.received == 500
+    assert result.counts.warmup_sent == 200
+    _assert_matches(result, acc)
+    assert result.lost == acc.dropped == 2 * 62  # seq 103, 107 ... 347 of the counted 100..349
+
+
+def test_payload_size_and_ipv4_by_name() -> None:
+    with FaultyServer(Faults(), family=socket.AF_INET) as srv:
+        result = run(_config(srv.port, host="localhost", payload_size=200, rate=200.0, duration=0.25))
+    assert srv.account.sizes == {200}
+    assert result.address == f"127.0.0.1:{srv.port}"
+    assert result.received == result.sent == 50
+    assert result.lost == 0
+
+
+def test_join_and_leave() -> None:
+    with FaultyServer(Faults()) as srv:
+        result = run(_config(srv.port, clients=3, rate=300.0, duration=0.2, join=True, workers=2))
+    assert (srv.account.joins, srv.account.leaves) == (3, 3)
+    assert (result.counts.joined, result.counts.left, result.counts.join_refused) == (3, 3, 0)
+    assert result.received == result.sent == 60
+
+
+def test_join_refused_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    with FaultyServer(Faults(join_reply=b"ERROR: server full\n")) as srv:
+        status = main(
+            [
+                "::1",
+                str(srv.port),
+                "--join",
+                "--clients",
+                "2",
+                "--rate",
+                "100",
+                "--duration",
+                "0.1",
+                "--warmup",
+                "0",
+                "--reply-timeout",
+                "0.1",
+                "--workers",
+                "1",
+                "-q",
+            ]
+        )
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "refused 2" in out and "ERROR: server full" in out
+    assert "no client could JOIN" in err
+
+
+def test_silent_server_is_total_loss_and_a_clean_exit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_json = tmp_path / "r.json"
+    with FaultyServer(Faults(silent=True)) as srv:
+        status = main(
+            [
+                "::1",
+                str(srv.port),
+                "--rate",
+                "200",
+                "--duration",
+                "0.2",
+                "--warmup",
+                "0",
+                "--reply-timeout",
+                "0.1",
+                "--workers",
+                "1",
+                "-q",
+                "--json",
+                str(out_json),
+            ]
+        )
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "100.000 %" in out
+    assert "no replies from" in err and "Traceback" not in err
+    data = json.loads(out_json.read_text())
+    assert (data["sent"], data["received"], data["loss_pct"]) == (40, 0, 100.0)
+
+
+def test_closed_port_says_nothing_listens(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+    status = main(
+        [
+            "::1",
+            str(port),
+            "--rate",
+            "100",
+            "--duration",
+            "0.1",
+            "--warmup",
+            "0",
+            "--reply-timeout",
+            "0.1",
+            "--workers",
+            "1",
+            "-q",
+        ]
+    )
+    _, err = capsys.readouterr()
+    assert status == 1
+    assert "nothing listens" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["::1", "0"], "port must be between 1 and 65535"),
+        (["::1", "70000"], "port must be between 1 and 65535"),
+        (["::1", "http"], "not a port number"),
+        (["::1", "7", "--rate", "0"], "must be more than 0"),
+        (["::1", "7", "--tick-rate", "-5"], "must be more than 0"),
+        (["::1", "7", "--clients", "0"], "must be more than 0"),
+        (["::1", "7", "--duration", "abc"], "not a number"),
+        (["::1", "7", "--warmup", "-1"], "cannot be negative"),
+        (["::1", "7", "--rate", "10", "--tick-rate", "5"], "not allowed with"),
+    ],
+)
+def test_bad_arguments(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unresolvable_host(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object, **kw: object) -> object:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)  # no DNS query leaves this machine
+    assert main(["game.example", "7777", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot resolve 'game.example'" in err and "Traceback" not in err
+
+
+def test_config_checks() -> None:
+    with pytest.raises(LoadTestError, match="rate"):
+        LoadTestConfig("::1", 7, rate=0).check()
+    with pytest.raises(LoadTestError, match="payload"):
+        LoadTestConfig("::1", 7, payload_size=100_000).check()
+
+
+def test_plot_without_matplotlib_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name: str, *args: object, **kw: object) -> object:
+        if name.startswith("matplotlib"):
+            raise ImportError(name)
+        return real_import(name, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    with FaultyServer(Faults()) as srv:
+        status = main(
+            [
+                "::1",
+                str(srv.port),
+                "--rate",
+                "100",
+                "--duration",
+                "0.1",
+                "--warmup",
+                "0",
+                "--reply-timeout",
+                "0.1",
+                "--workers",
+                "1",
+                "-q",
+                "--plot",
+                str(tmp_path / "p.png"),
+            ]
+        )
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert "received" in out
+    assert "--plot needs matplotlib" in err
