@@ -457,11 +457,10 @@ class SampleServer:
             def reply(data: bytes) -> None:
                 self._udp_send(addr, self._limit(data, n, trusted))
 
-            if self._inflight >= _MAX_INFLIGHT:
+            # JOIN and LEAVE work is bounded by the capacity (a slot or a session each); calls are not
+            if isinstance(req, Call) and self._inflight >= _MAX_INFLIGHT:
                 m.dropped_busy += 1
                 result.close()
-                if isinstance(req, Join):
-                    self.sessions.finish_join(addr, False, now)
                 return None
             self._inflight += 1
             self._spawn(self._finish(result, reply), "call")
@@ -499,12 +498,12 @@ class SampleServer:
             return self._join(req, peer, now, ack)
         if isinstance(req, Leave):
             session = self.sessions.leave(peer)
-            if session is not None:
-                self.metrics.player_leaves += 1
-                log.info("player %s left", session.player_id)
-                self._players_changed()
-                self._spawn(self._tell_leave(session), "leave")
-            return ack(req.text)
+            if session is None:
+                return ack(req.text)
+            self.metrics.player_leaves += 1
+            log.info("player %s left", session.player_id)
+            self._players_changed()
+            return self._finish_leave(session, ack(req.text))
         return self._call(req, ack)
 
     def _join(self, req: Join, peer: Hashable, now: float, ack: Callable[[bytes], bytes]) -> Any:
@@ -541,6 +540,10 @@ class SampleServer:
         if self.sessions.closed:
             self._send_to(peer, p.SHUTDOWN_NOTICE)
         return ack(req.text)
+
+    async def _finish_leave(self, session: Session, reply: bytes) -> bytes:
+        await self._tell_leave(session)  # reply once Agones knows, so the slot is free for the next
+        return reply
 
     async def _tell_join(self, player_id: str) -> None:
         if self.tracking == "list":

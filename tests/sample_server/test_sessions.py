@@ -8,9 +8,9 @@ A, B, C = ("::1", 1, 0, 0), ("::1", 2, 0, 0), ("::ffff:127.0.0.1", 3, 0, 0)
 
 
 def _join(s: Sessions, addr: object, pid: str, now: float = 0.0) -> JoinResult:
-    result = s.begin_join(addr, pid, now)  # type: ignore[arg-type]
+    result = s.begin_join(addr, pid, now)
     if result is JoinResult.NEW:
-        s.finish_join(addr, True, now)  # type: ignore[arg-type]
+        s.finish_join(addr, True, now)
     return result
 
 

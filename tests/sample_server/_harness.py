@@ -1,0 +1,93 @@
+"""A sample server on loopback against an in-process local sidecar, and a UDP client for it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aioagones import SDK
+from aioagones.testing import LocalSidecar, Manifest
+from sample_server import SampleServer, ServerConfig
+
+TOKEN = "t0ken"
+
+
+@dataclass
+class Running:
+    """A started server, its sidecar and the task running it."""
+
+    server: SampleServer
+    sidecar: LocalSidecar
+    task: asyncio.Task[int]
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+
+@contextlib.asynccontextmanager
+async def running(
+    config: ServerConfig | None = None,
+    manifest: Manifest = None,
+    crash: Callable[[int], None] | None = None,
+) -> AsyncIterator[Running]:
+    """Start a sidecar, an SDK and a server on an ephemeral port; stop them all afterwards."""
+    config = config or ServerConfig()
+    config = replace(config, port=0)
+    async with LocalSidecar(manifest) as sidecar, SDK(sidecar.host, sidecar.port, health_interval=0.5) as sdk:
+        kw: dict[str, Any] = {} if crash is None else {"crash": crash}
+        server = SampleServer(sdk, config, **kw)
+        await server.start(await sdk.get_game_server())
+        task = asyncio.create_task(server.run())
+        try:
+            yield Running(server, sidecar, task)
+        finally:
+            if not task.done():
+                server.request_stop("test over")
+            async with asyncio.timeout(5):
+                await task
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Return once `predicate()` holds (checked every 10 ms); TimeoutError after `timeout` s."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if predicate():
+                return
+            await asyncio.sleep(0.01)
+
+
+class Client:
+    """A UDP client socket (IPv4 or IPv6) with bounded waits."""
+
+    def __init__(self, host: str, port: int) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        self.sock.bind((host, 0))
+        self.target = (host, port)
+
+    async def send(self, data: bytes) -> None:
+        await asyncio.get_running_loop().sock_sendto(self.sock, data, self.target)
+
+    async def recv(self, timeout: float = 5.0) -> bytes:  # noqa: ASYNC109
+        async with asyncio.timeout(timeout):
+            data, _ = await asyncio.get_running_loop().sock_recvfrom(self.sock, 65535)
+        return data
+
+    async def ask(self, data: bytes) -> bytes:
+        await self.send(data)
+        return await self.recv()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,307 @@
+"""The sample server on loopback, against the local sidecar in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import random
+import socket
+import tracemalloc
+from typing import Any
+
+import pytest
+
+from aioagones import GameServer
+from sample_server import ServerConfig
+from sample_server import protocol as p
+
+from ._harness import TOKEN, Client, running, until
+
+# Upstream's replies, in an order that works on the reference local GameServer
+# (name `local`, counter rooms {1/10}, list players [test0, test1, test2] / 100).
+UPSTREAM_SEQUENCE = [
+    (b"hello world", b"ACK: hello world\n"),
+    (b"  padded \n", b"ACK: padded\n"),
+    (b"GAMESERVER", b"NAME: local\n"),
+    (b"READY", b"ACK: READY\n"),
+    (b"RESERVE 10s", b"ACK: RESERVE 10s\n"),
+    (b"ALLOCATE", b"ACK: ALLOCATE\n"),
+    (b"RESERVE", b"ERROR: Invalid RESERVE, should have 1 argument\n"),
+    (b"RESERVE soon", b'ERROR: time: invalid duration "soon"\n\n'),
+    (b"LABEL", b"ACK: LABEL\n"),
+    (b"LABEL colour blue", b"ACK: LABEL colour blue\n"),
+    (b"LABEL colour", b"ERROR: Invalid LABEL command, must use zero or 2 arguments\n"),
+    (b"ANNOTATION", b"ACK: ANNOTATION\n"),
+    (b"ANNOTATION note hi", b"ACK: ANNOTATION note hi\n"),
+    (b"PLAYER_CAPACITY 10", b"ACK: PLAYER_CAPACITY 10\n"),
+    (b"PLAYER_CAPACITY", b"10\n"),
+    (b"PLAYER_CONNECT 1234", b"ACK: PLAYER_CONNECT 1234\n"),
+    (b"PLAYER_CONNECTED 1234", b"true\n"),
+    (b"GET_PLAYERS", b"1234\n"),
+    (b"PLAYER_COUNT", b"1\n"),
+    (b"PLAYER_DISCONNECT 1234", b"ACK: PLAYER_DISCONNECT 1234\n"),
+    (b"PLAYER_CONNECTED 1234", b"false\n"),
+    (b"PLAYER_COUNT", b"0\n"),
+    (b"GET_PLAYERS", b"\n"),
+    (b"GET_COUNTER_COUNT rooms", b"COUNTER: 1\n"),
+    (b"INCREMENT_COUNTER rooms 9", b"SUCCESS\n"),
+    (b"DECREMENT_COUNTER rooms 10", b"SUCCESS\n"),
+    (b"SET_COUNTER_COUNT rooms 10", b"SUCCESS\n"),
+    (b"GET_COUNTER_CAPACITY rooms", b"CAPACITY: 10\n"),
+    (b"SET_COUNTER_CAPACITY rooms 1", b"SUCCESS\n"),
+    (b"GET_COUNTER_COUNT nope", b"ERROR: -1\n"),
+    (b"GET_COUNTER_CAPACITY nope", b"ERROR: -1\n"),
+    (b"LIST_CONTAINS players test1", b"FOUND: true\n"),
+    (b"LIST_CONTAINS players zed", b"FOUND: false\n"),
+    (b"GET_LIST_LENGTH players", b"LENGTH: 3\n"),
+    (b"GET_LIST_VALUES players", b"VALUES: test0,test1,test2\n"),
+    (b"APPEND_LIST_VALUE players test3", b"SUCCESS\n"),
+    (b"DELETE_LIST_VALUE players test2", b"SUCCESS\n"),
+    (b"GET_LIST_CAPACITY players", b"CAPACITY: 100\n"),
+    (b"SET_LIST_CAPACITY players 50", b"SUCCESS\n"),
+    (b"GET_LIST_VALUES nope", b"ERROR: INVALID LIST NAME\n"),
+    (b"LIST_CONTAINS nope x", b"ERROR: false\n"),
+    (b"GET_LIST_LENGTH nope", b"ERROR: -1\n"),
+    (b"GET_LIST_CAPACITY nope", b"ERROR: -1\n"),
+    (b"WATCH", b"ACK: WATCH\n"),
+    (b"UNHEALTHY", b"ACK: UNHEALTHY\n"),
+]
+
+
+async def test_upstream_replies_with_insecure_admin() -> None:
+    async with running(ServerConfig(insecure_admin=True)) as r:
+        with Client("::1", r.port) as c:
+            for datagram, expected in UPSTREAM_SEQUENCE:
+                assert await c.ask(datagram) == expected, datagram
+        gs = r.sidecar.game_server
+        assert gs.object_meta.labels["agones.dev/sdk-colour"] == "blue"
+        assert gs.object_meta.annotations["agones.dev/sdk-note"] == "hi"
+        assert gs.object_meta.labels["agones.dev/sdk-timestamp"].isdigit()
+        assert gs.object_meta.annotations["agones.dev/sdk-timestamp"].endswith(" +0000 UTC")
+        assert gs.status.lists["players"].values == ("test0", "test1", "test3")
+        assert {"ready", "allocate", "reserve", "updatecounter", "addlistvalue"} <= set(r.sidecar.calls)
+
+
+async def test_ipv6_and_ipv4_peers_get_identical_replies() -> None:
+    datagrams = [
+        b"hello",
+        b"\xff\x00binary",
+        b"",
+        b"GAMESERVER",
+        b"PLAYER_COUNT",
+        b"READY",
+        b"ADMIN wrong READY",
+        b"ADMIN " + TOKEN.encode() + b" GET_LIST_LENGTH players",
+        b"ADMIN " + TOKEN.encode() + b" RESERVE nope",
+        b"GET_COUNTER_COUNT rooms",
+        b"x" * 2000,
+    ]
+    async with running(ServerConfig(admin_token=TOKEN)) as r:
+        assert r.server.udp_address[0] == "::"
+        with Client("::1", r.port) as v6, Client("127.0.0.1", r.port) as v4:
+            for datagram in datagrams:
+                a, b = await v6.ask(datagram), await v4.ask(datagram)
+                assert a == b, datagram
+            assert await v4.ask(b"READY") == p.REFUSED
+            assert await v4.ask(b"ADMIN " + TOKEN.encode() + b" READY") == b"ACK: READY\n"
+
+
+async def test_join_leave_and_idle_timeout_change_the_players_list() -> None:
+    def players(gs: GameServer) -> tuple[str, ...]:
+        return gs.status.lists["players"].values
+
+    async with running(ServerConfig(idle_timeout=0.5)) as r:
+        with Client("::1", r.port) as alice, Client("127.0.0.1", r.port) as bob:
+            assert await alice.ask(b"JOIN alice") == b"ACK: JOIN alice\n"
+            assert "alice" in players(r.sidecar.game_server)
+            assert await bob.ask(b"JOIN bob") == b"ACK: JOIN bob\n"
+            assert await bob.ask(b"JOIN alice") == b"ERROR: id in use\n"
+            assert await alice.ask(b"LEAVE") == b"ACK: LEAVE\n"
+            await r.sidecar.wait_for(lambda gs: "alice" not in players(gs))
+            assert "bob" in players(r.sidecar.game_server)
+            # bob keeps talking for a while (any datagram keeps the session), then goes quiet
+            for _ in range(3):
+                assert await bob.ask(b"tick") == b"ACK: tick\n"
+                await asyncio.sleep(0.2)
+            assert "bob" in players(r.sidecar.game_server)
+            await r.sidecar.wait_for(lambda gs: "bob" not in players(gs), timeout=5)
+        assert r.server.metrics.player_timeouts == 1
+        assert r.server.metrics.player_leaves == 1
+
+
+async def test_alpha_player_tracking() -> None:
+    config = ServerConfig(player_tracking="alpha", max_players=5, admin_token=TOKEN)
+    async with running(config) as r:
+        with Client("::1", r.port) as c:
+            assert await c.ask(b"ADMIN " + TOKEN.encode() + b" PLAYER_CAPACITY 5") == b"ACK: PLAYER_CAPACITY 5\n"
+            assert await c.ask(b"JOIN carol") == b"ACK: JOIN carol\n"
+            players = r.sidecar.game_server.status.players
+            assert players is not None and players.ids == ("carol",)
+            assert await c.ask(b"LEAVE") == b"ACK: LEAVE\n"
+            await r.sidecar.wait_for(lambda gs: gs.status.players is not None and gs.status.players.ids == ())
+
+
+async def test_full_server() -> None:
+    manifest: dict[str, Any] = {
+        "apiVersion": "agones.dev/v1",
+        "kind": "GameServer",
+        "metadata": {"name": "tiny"},
+        "spec": {"lists": {"players": {"capacity": 1}}},
+    }
+    async with running(ServerConfig(), manifest) as r:
+        with Client("::1", r.port) as a, Client("::1", r.port) as b:
+            assert await a.ask(b"JOIN a") == b"ACK: JOIN a\n"
+            assert await b.ask(b"JOIN b") == b"ERROR: server full\n"
+            assert await a.ask(b"LEAVE") == b"ACK: LEAVE\n"
+            assert await b.ask(b"JOIN b") == b"ACK: JOIN b\n"
+
+
+async def test_replies_to_strangers_never_amplify() -> None:
+    manifest: dict[str, Any] = {
+        "apiVersion": "agones.dev/v1",
+        "kind": "GameServer",
+        "metadata": {"name": "a-game-server-with-a-rather-long-generated-name-x7k2p"},
+    }
+    async with running(ServerConfig(admin_token=TOKEN), manifest) as r:
+        with Client("127.0.0.1", r.port) as c:
+            assert await c.ask(b"GAMESERVER") == p.TOO_LONG
+            assert await c.ask(b"GET_COUNTER_COUNT") == p.TOO_LONG  # upstream's error text is longer
+            assert await c.ask(b"JOIN me") == b"ACK: JOIN me\n"
+            assert await c.ask(b"GAMESERVER") == b"NAME: a-game-server-with-a-rather-long-generated-name-x7k2p\n"
+        assert r.server.metrics.too_long == 2
+
+
+async def test_shutdown_when_empty() -> None:
+    async with running(ServerConfig(shutdown_when_empty=0.2, admin_token=TOKEN)) as r:
+        with Client("::1", r.port) as c:
+            assert await c.ask(b"JOIN p1") == b"ACK: JOIN p1\n"
+            assert await c.ask(b"ADMIN " + TOKEN.encode() + b" ALLOCATE") == b"ACK: ALLOCATE\n"
+            await until(lambda: r.server.metrics.state == "Allocated")  # the server saw it too
+            assert await c.ask(b"LEAVE") == b"ACK: LEAVE\n"
+            await r.sidecar.wait_for(lambda gs: gs.status.state == "Shutdown")
+            assert await c.ask(b"JOIN p2") == b"ERROR: shutting down\n"
+
+
+async def test_exit_shuts_down_and_stops() -> None:
+    async with running(ServerConfig(admin_token=TOKEN)) as r:
+        with Client("::1", r.port) as player, Client("::1", r.port) as admin:
+            assert await player.ask(b"JOIN p") == b"ACK: JOIN p\n"
+            assert await admin.ask(b"ADMIN " + TOKEN.encode() + b" EXIT") == b"ACK: EXIT\n"
+            assert await player.recv() == p.SHUTDOWN_NOTICE
+            async with asyncio.timeout(5):
+                assert await r.task == 0
+        assert r.sidecar.game_server.status.state == "Shutdown"
+        assert r.server.exit_reason == "EXIT"
+
+
+async def test_crash_calls_the_crash_hook_without_replying() -> None:
+    codes: list[int] = []
+    async with running(ServerConfig(insecure_admin=True), crash=codes.append) as r:
+        with Client("::1", r.port) as c:
+            await c.send(b"CRASH 3")
+            assert await c.ask(b"after") == b"ACK: after\n"  # the only reply is this one
+        assert codes == [3]
+
+
+async def test_tcp_serves_the_same_commands_dual_stack() -> None:
+    async with running(ServerConfig(tcp=True, admin_token=TOKEN)) as r:
+        for host in ("::1", "127.0.0.1"):
+            reader, writer = await asyncio.open_connection(host, r.port)
+            try:
+                writer.write(b" hello \nGAMESERVER\nREADY\nJOIN t1\n")
+                async with asyncio.timeout(5):
+                    assert await reader.readexactly(len(b"ACK TCP:  hello \n\n")) == b"ACK TCP:  hello \n\n"
+                    assert await reader.readexactly(len(b"NAME: local\n\n")) == b"NAME: local\n\n"
+                    assert await reader.readexactly(len(p.REFUSED) + 1) == p.REFUSED + b"\n"
+                    assert await reader.readexactly(len(b"ACK TCP: JOIN t1\n\n")) == b"ACK TCP: JOIN t1\n\n"
+            finally:
+                writer.close()
+                await writer.wait_closed()
+            await r.sidecar.wait_for(lambda gs: "t1" not in gs.status.lists["players"].values)
+
+
+async def test_metrics_endpoint() -> None:
+    from sample_server._metrics import serve_metrics
+
+    async with running(ServerConfig()) as r:
+        metrics = await serve_metrics(r.server.metrics.render, "127.0.0.1", 0)
+        port = metrics.sockets[0].getsockname()[1]
+        try:
+            with Client("::1", r.port) as c:
+                await c.ask(b"hi")
+                await c.ask(b"\xff")
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            async with asyncio.timeout(5):
+                body = (await reader.read()).decode()
+            writer.close()
+            await writer.wait_closed()
+        finally:
+            metrics.close()
+            await metrics.wait_closed()
+    assert body.startswith("HTTP/1.1 200 OK")
+    assert "sample_server_datagrams_received_total 2" in body
+    assert 'sample_server_malformed_datagrams_total{reason="bad_utf8"} 1' in body
+    assert 'sample_server_game_server_state{state="Ready"} 1' in body
+
+
+async def test_flood_from_many_ports_leaves_the_server_serving_with_bounded_memory() -> None:
+    rng = random.Random(1)
+    words = [w.encode() for w in sorted(p.PUBLIC_COMMANDS | p.ADMIN_COMMANDS)] + [b"JOIN", b"LEAVE", b"ADMIN"]
+
+    def datagram() -> bytes:
+        roll = rng.random()
+        if roll < 0.4:
+            return rng.randbytes(rng.randrange(0, 1400))
+        if roll < 0.8:
+            return rng.choice(words) + b" " + rng.randbytes(rng.randrange(0, 30))
+        return b"JOIN p%d" % rng.randrange(100_000)
+
+    async def flood(port: int, senders: int, each: int) -> None:
+        loop = asyncio.get_running_loop()
+        socks = []
+        for i in range(senders):
+            family, host = (socket.AF_INET6, "::1") if i % 2 else (socket.AF_INET, "127.0.0.1")
+            s = socket.socket(family, socket.SOCK_DGRAM)
+            s.setblocking(False)
+            socks.append((s, (host, port)))
+        try:
+            for _ in range(each):
+                for s, target in socks:
+                    try:
+                        s.sendto(datagram(), target)
+                    except BlockingIOError:
+                        pass
+                await asyncio.sleep(0)  # let the server read
+            await asyncio.sleep(0.2)
+        finally:
+            del loop
+            for s, _ in socks:
+                s.close()
+
+    async with running(ServerConfig(admin_token=TOKEN, idle_timeout=0.3)) as r:
+        tracemalloc.start()
+        try:
+            await flood(r.port, senders=100, each=20)
+            gc.collect()
+            first = tracemalloc.get_traced_memory()[0]
+            await flood(r.port, senders=100, each=20)
+            gc.collect()
+            second = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        assert second - first < 1_000_000, (first, second)
+        assert len(r.server.sessions) <= r.server.sessions.capacity
+        assert r.server.metrics.datagrams_in > 2000
+        with Client("::1", r.port) as c:
+            assert await c.ask(b"still there?") == b"ACK: still there?\n"
+        # every flooding "player" stops talking and times out
+        await r.sidecar.wait_for(lambda gs: not any(v.startswith("p") for v in gs.status.lists["players"].values))
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
+async def test_address_binds_one_address(address: str) -> None:
+    async with running(ServerConfig(address=address)) as r:
+        assert r.server.udp_address[0] == address
+        with Client(address, r.port) as c:
+            assert await c.ask(b"one") == b"ACK: one\n"
