@@ -15,10 +15,18 @@ from aioagones.local import SidecarServer, load_game_server
 from .conftest import Stubs
 
 E = sdk_pb2.Empty()
+Watch = grpc.aio.UnaryStreamCall[sdk_pb2.Empty, sdk_pb2.GameServer]
 
 
-async def _states_until(call: Any, final: str, seen: list[str]) -> None:
-    while (gs := await call.read()) is not grpc.aio.EOF:
+async def read(call: Watch) -> sdk_pb2.GameServer:
+    """The next GameServer on a watch (the stream never ends by itself)."""
+    message = await call.read()
+    assert isinstance(message, sdk_pb2.GameServer), message
+    return message
+
+
+async def _states_until(call: Watch, final: str, seen: list[str]) -> None:
+    while gs := await read(call):
         seen.append(gs.status.state)
         if gs.status.state == final:
             return
@@ -28,7 +36,7 @@ async def test_watch_sends_the_current_state_then_every_change(stubs: Stubs) -> 
     s = stubs.sdk
     async with asyncio.timeout(5):
         call = s.WatchGameServer(E)
-        first = await call.read()
+        first = await read(call)
         assert first.status.state == "Ready"
         await s.Allocate(E)
         await s.Reserve(sdk_pb2.Duration(seconds=0))
@@ -44,11 +52,11 @@ async def test_watch_sees_counters_lists_labels(stubs: Stubs) -> None:
 
     async with asyncio.timeout(5):
         call = stubs.sdk.WatchGameServer(E)
-        await call.read()
+        await read(call)
         await stubs.beta.AddListValue(beta_pb2.AddListValueRequest(name="players", value="p9"))
-        assert "p9" in (await call.read()).status.lists["players"].values
+        assert "p9" in (await read(call)).status.lists["players"].values
         await stubs.sdk.SetLabel(sdk_pb2.KeyValue(key="k", value="v"))
-        assert (await call.read()).object_meta.labels["agones.dev/sdk-k"] == "v"
+        assert (await read(call)).object_meta.labels["agones.dev/sdk-k"] == "v"
         call.cancel()
 
 
@@ -56,7 +64,7 @@ async def test_many_watchers_each_see_every_change(stubs: Stubs) -> None:
     async with asyncio.timeout(10):
         calls = [stubs.sdk.WatchGameServer(E) for _ in range(20)]
         for call in calls:
-            assert (await call.read()).status.state == "Ready"
+            assert (await read(call)).status.state == "Ready"
         await stubs.sdk.Allocate(E)
         await stubs.sdk.Shutdown(E)
         results: list[list[str]] = [[] for _ in calls]
@@ -71,13 +79,13 @@ async def test_a_slow_watcher_blocks_nobody_and_skips_to_the_latest(server: Side
     changes = 200
     async with asyncio.timeout(30):
         slow = stubs.sdk.WatchGameServer(E)
-        await slow.read()  # then it stops reading
+        await read(slow)  # then it stops reading
         fast = stubs.sdk.WatchGameServer(E)
-        await fast.read()
+        await read(fast)
         fast_seen: list[int] = []
 
         async def read_fast() -> None:
-            while (gs := await fast.read()) is not grpc.aio.EOF:
+            while gs := await read(fast):
                 n = int(gs.object_meta.labels.get("agones.dev/sdk-n", "-1"))
                 fast_seen.append(n)
                 if n == changes - 1:
@@ -91,7 +99,7 @@ async def test_a_slow_watcher_blocks_nobody_and_skips_to_the_latest(server: Side
         assert fast_seen == sorted(fast_seen) and fast_seen[-1] == changes - 1
         # The slow watcher catches up at its own pace and ends on the latest state, having skipped.
         received = 0
-        while (gs := await slow.read()) is not grpc.aio.EOF:
+        while gs := await read(slow):
             received += 1
             if gs.object_meta.labels.get("agones.dev/sdk-n") == str(changes - 1):
                 break
@@ -105,13 +113,13 @@ async def test_watchers_that_go_away_are_forgotten(server: SidecarServer) -> Non
         stub = sdk_pb2_grpc.SDKStub(channel)
         for _ in range(5):
             call = stub.WatchGameServer(E)
-            await call.read()
+            await read(call)
             call.cancel()
         # Each cancelled stream's handler ends; a new one still works.
         call = stub.WatchGameServer(E)
-        assert (await call.read()).status.state == "Ready"
+        assert (await read(call)).status.state == "Ready"
         await stub.Allocate(E)
-        assert (await call.read()).status.state == "Allocated"
+        assert (await read(call)).status.state == "Allocated"
         call.cancel()
 
 
@@ -119,11 +127,11 @@ async def test_reserve_returns_to_ready_after_the_duration(stubs: Stubs) -> None
     loop = asyncio.get_running_loop()
     async with asyncio.timeout(5):
         call = stubs.sdk.WatchGameServer(E)
-        await call.read()
+        await read(call)
         start = loop.time()
         await stubs.sdk.Reserve(sdk_pb2.Duration(seconds=1))
-        assert (await call.read()).status.state == "Reserved"
-        assert (await call.read()).status.state == "Ready"
+        assert (await read(call)).status.state == "Reserved"
+        assert (await read(call)).status.state == "Ready"
         call.cancel()
     assert loop.time() - start >= 0.9
 
@@ -149,9 +157,9 @@ async def test_unhealthy_after_missed_pings_and_not_before(health_server: Sideca
     async with grpc.aio.insecure_channel(health_server.address) as channel, asyncio.timeout(10):
         stub = sdk_pb2_grpc.SDKStub(channel)
         watch = stub.WatchGameServer(E)
-        assert (await watch.read()).status.state == "Scheduled"
+        assert (await read(watch)).status.state == "Scheduled"
         await stub.Ready(E)
-        assert (await watch.read()).status.state == "Ready"
+        assert (await read(watch)).status.state == "Ready"
 
         async def pings(seconds: float) -> AsyncIterator[sdk_pb2.Empty]:
             until = loop.time() + seconds
@@ -162,7 +170,7 @@ async def test_unhealthy_after_missed_pings_and_not_before(health_server: Sideca
         states: asyncio.Queue[str] = asyncio.Queue()
 
         async def read_states() -> None:
-            while (gs := await watch.read()) is not grpc.aio.EOF:
+            while gs := await read(watch):
                 states.put_nowait(gs.status.state)
 
         reader = asyncio.create_task(read_states())
@@ -184,8 +192,8 @@ async def test_no_pings_at_all_goes_unhealthy_after_the_initial_delay(health_ser
     start = loop.time()
     async with grpc.aio.insecure_channel(health_server.address) as channel, asyncio.timeout(10):
         watch = sdk_pb2_grpc.SDKStub(channel).WatchGameServer(E)
-        assert (await watch.read()).status.state == "Scheduled"
-        assert (await watch.read()).status.state == "Unhealthy"
+        assert (await read(watch)).status.state == "Scheduled"
+        assert (await read(watch)).status.state == "Unhealthy"
         watch.cancel()
     assert loop.time() - start >= 1.5  # initial delay 1 + threshold 1 * period 1 = 2 s
 
