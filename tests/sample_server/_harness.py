@@ -68,7 +68,7 @@ class Client:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
-        self.sock.bind((host, 0))
+        self.sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
         self.target = (host, port)
 
     async def send(self, data: bytes) -> None:
