@@ -82,19 +82,17 @@ def _free_prefixes() -> tuple[ipaddress.IPv6Network, ipaddress.IPv4Network]:
     rng = random.Random()
 
     def free(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
-        return not any(net.version == u.version and net.overlaps(u) for u in used)  # type: ignore[arg-type]
+        return not any(net.version == u.version and net.overlaps(u) for u in used)
 
-    v4 = [n for n in ipaddress.ip_network("198.51.100.0/24").subnets(new_prefix=29) if free(n)]
-    base6 = ipaddress.ip_network("2001:db8::/32")
+    v4 = [n for n in ipaddress.IPv4Network("198.51.100.0/24").subnets(new_prefix=29) if free(n)]
     v6 = None
-    for _ in range(64):
-        candidate = ipaddress.ip_network(f"2001:db8:{rng.randrange(1, 0xFFFF):x}::/64")
-        if candidate.subnet_of(base6) and free(candidate):
+    for _ in range(64):  # a random /64 of 2001:db8::/32
+        candidate = ipaddress.IPv6Network(f"2001:db8:{rng.randrange(1, 0xFFFF):x}::/64")
+        if free(candidate):
             v6 = candidate
             break
     if not v4 or v6 is None:
         pytest.fail("every candidate prefix in 2001:db8::/32 or 198.51.100.0/24 is already routed here")
-    assert isinstance(v6, ipaddress.IPv6Network)
     return v6, rng.choice(v4)
 
 
