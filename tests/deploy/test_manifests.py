@@ -1,0 +1,290 @@
+"""Every manifest under deploy/ has the shape the API server would accept.
+
+The GameServer and Fleet schemas are the real Agones CRD schemas kept in ``../shared/schemas/agones``
+(beside the repository, in CI as here). On top of plain JSON Schema validation the check also rejects
+fields the schema does not declare, as ``kubectl``'s strict field validation does: a typo such as
+``portPolcy`` would otherwise be pruned silently and the port would fall back to ``Dynamic``.
+
+There is no CRD schema for GameServerAllocation in shared/ (it is not stored, only created), so a
+small schema written from the Agones ``allocation.agones.dev/v1`` types checks the fields we use.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+SCHEMAS = REPO.parent / "shared" / "schemas" / "agones"
+
+Json = dict[str, Any]
+
+_LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
+_DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+# Written from GameServerAllocationSpec / GameServerSelector / MetaPatch in Agones' allocation v1
+# types: only what a user of this project needs, and nothing unknown allowed.
+_SELECTOR: Json = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "matchLabels": {"type": "object", "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE}},
+        "matchExpressions": {"type": "array", "items": {"type": "object"}},
+        "gameServerState": {"enum": ["Ready", "Allocated"]},
+        "players": {"type": "object", "additionalProperties": False,
+                    "properties": {"minAvailable": {"type": "integer", "minimum": 0},
+                                   "maxAvailable": {"type": "integer", "minimum": 0}}},
+        "counters": {"type": "object"},
+        "lists": {"type": "object", "additionalProperties": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"containsValue": {"type": "string"},
+                           "minAvailable": {"type": "integer", "minimum": 0},
+                           "maxAvailable": {"type": "integer", "minimum": 0}}}},
+    },
+}
+ALLOCATION_SCHEMA: Json = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["selectors"],
+            "properties": {
+                "selectors": {"type": "array", "minItems": 1, "items": _SELECTOR},
+                "scheduling": {"enum": ["Packed", "Distributed"]},
+                "metadata": {"type": "object", "additionalProperties": False, "properties": {
+                    "labels": {"type": "object", "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE}},
+                    "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+                }},
+                "priorities": {"type": "array"},
+                "counters": {"type": "object"},
+                "lists": {"type": "object"},
+            },
+        },
+    },
+}
+
+# (apiVersion, kind) -> the schema file in shared/, or the in-test schema above.
+KINDS: dict[tuple[str, str], str | Json] = {
+    ("agones.dev/v1", "GameServer"): "gameserver.agones.dev.v1.openapi.json",
+    ("agones.dev/v1", "Fleet"): "fleet.agones.dev.v1.openapi.json",
+    ("autoscaling.agones.dev/v1", "FleetAutoscaler"): "fleetautoscaler.autoscaling.agones.dev.v1.openapi.json",
+    ("allocation.agones.dev/v1", "GameServerAllocation"): ALLOCATION_SCHEMA,
+}
+
+
+def manifest_paths() -> list[Path]:
+    return sorted(p for p in DEPLOY.rglob("*") if p.suffix in {".yaml", ".yml"})
+
+
+def load_documents(path: Path) -> list[Json]:
+    docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    assert docs, f"{path} holds no document"
+    for doc in docs:
+        assert isinstance(doc, dict), f"{path}: a document is not a mapping"
+    return docs
+
+
+@pytest.fixture(scope="module")
+def schemas() -> dict[tuple[str, str], Json]:
+    if not SCHEMAS.is_dir():
+        pytest.fail(
+            f"the Agones CRD schemas are missing: expected {SCHEMAS} (shared/ beside the repository "
+            "clone, as CI lays it out); the manifests cannot be checked without them"
+        )
+    loaded: dict[tuple[str, str], Json] = {}
+    for key, source in KINDS.items():
+        raw = source if isinstance(source, dict) else json.loads((SCHEMAS / source).read_text(encoding="utf-8"))
+        loaded[key] = _with_object_envelope(raw, *key)
+    return loaded
+
+
+def _with_object_envelope(schema: Json, api_version: str, kind: str) -> Json:
+    """Add what every Kubernetes object has but a CRD schema leaves implicit: apiVersion, kind, metadata."""
+    out = copy.deepcopy(schema)
+    props = out.setdefault("properties", {})
+    props["apiVersion"] = {"const": api_version}
+    props["kind"] = {"const": kind}
+    props["metadata"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "maxLength": 63, "pattern": _DNS_SUBDOMAIN},
+            "generateName": {"type": "string", "maxLength": 58, "pattern": r"^[a-z0-9]([-a-z0-9]*)?$"},
+            "namespace": {"type": "string", "pattern": _DNS_SUBDOMAIN},
+            "labels": {"type": "object", "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE}},
+            "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+    out["required"] = sorted({*out.get("required", []), "apiVersion", "kind", "metadata"})
+    return out
+
+
+def unknown_fields(instance: Any, schema: Json, path: str = "") -> list[str]:
+    """Paths of keys that the schema does not declare (what strict field validation refuses)."""
+    found: list[str] = []
+    if isinstance(instance, dict):
+        props: Json | None = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for key, value in instance.items():
+            where = f"{path}.{key}"
+            if props is not None and key in props:
+                found += unknown_fields(value, props[key], where)
+            elif isinstance(extra, dict):
+                found += unknown_fields(value, extra, where)
+            elif props is not None and extra is not True and not schema.get("x-kubernetes-preserve-unknown-fields"):
+                found.append(where)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(instance):
+            found += unknown_fields(item, schema["items"], f"{path}[{index}]")
+    return found
+
+
+_QUANTITY = re.compile(r"^(\d+(\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
+
+
+def quantity_errors(doc: Json) -> list[str]:
+    """Resource quantities are bare strings in the CRD schema; check them as Kubernetes parses them."""
+    errors: list[str] = []
+    for spec in gameserver_specs(doc):
+        for container in spec.get("template", {}).get("spec", {}).get("containers", []):
+            for section, values in container.get("resources", {}).items():
+                for resource, value in values.items():
+                    if not _QUANTITY.match(str(value)):
+                        errors.append(f"{container['name']}: resources.{section}.{resource}={value!r}")
+    return errors
+
+
+def gameserver_specs(doc: Json) -> list[Json]:
+    """The GameServer specs a document carries (its own, or a Fleet's template)."""
+    if doc.get("kind") == "GameServer":
+        return [doc["spec"]]
+    if doc.get("kind") == "Fleet":
+        return [doc["spec"]["template"]["spec"]]
+    return []
+
+
+def check(doc: Json, schemas: dict[tuple[str, str], Json]) -> list[str]:
+    """Every reason the API server would refuse this document, as readable lines ([] = accepted)."""
+    key = (doc.get("apiVersion", ""), doc.get("kind", ""))
+    if key not in schemas:
+        return [f"no schema for apiVersion={key[0]!r} kind={key[1]!r} (known: {sorted(schemas)})"]
+    schema = schemas[key]
+    validator = jsonschema.Draft7Validator(schema)
+    errors = [f"{'.'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in validator.iter_errors(doc)]
+    errors += [f"{p}: field not declared in the schema" for p in unknown_fields(doc, schema)]
+    errors += quantity_errors(doc)
+    return errors
+
+
+def test_deploy_holds_the_expected_manifests() -> None:
+    names = {p.name for p in manifest_paths()}
+    assert {"gameserver.yaml", "fleet.yaml", "allocation.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", manifest_paths(), ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_manifest_validates_against_the_crd_schema(path: Path, schemas: dict[tuple[str, str], Json]) -> None:
+    for doc in load_documents(path):
+        assert check(doc, schemas) == [], f"{path.name} ({doc.get('kind')}) is not valid"
+
+
+def _gameserver() -> Json:
+    return load_documents(DEPLOY / "gameserver.yaml")[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda gs: gs["spec"]["ports"][0].update(portPolicy="none"), "is not one of"),
+        (lambda gs: gs["spec"]["ports"][0].update(containerPort=70000), "is greater than the maximum"),
+        (lambda gs: gs["spec"]["ports"][0].update(containerPort=0), "is less than the minimum"),
+        (lambda gs: gs["spec"]["ports"][0].update(protocol="udp"), "is not one of"),
+        (lambda gs: gs["spec"]["ports"][0].update(portPolcy="None"), "not declared"),
+        (lambda gs: gs["spec"]["health"].update(failureThreshold=0), "is less than the minimum"),
+        (lambda gs: gs["spec"]["lists"]["players"].update(capacity=1001), "is greater than the maximum"),
+        (lambda gs: gs["spec"].pop("template"), "'template' is a required property"),
+        (lambda gs: gs.update(apiVersion="agones.dev/v1beta1"), "no schema for"),
+        (lambda gs: gs["metadata"].update(name="Sample_Server"), "does not match"),
+        (lambda gs: gs["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"].update(memory="1 GB"),
+         "resources.limits.memory"),
+    ],
+    ids=["portPolicy-none", "containerPort-70000", "containerPort-0", "protocol-lowercase", "typo-field",
+         "failureThreshold-0", "list-capacity-1001", "no-template", "wrong-apiVersion", "bad-name",
+         "bad-quantity"],
+)
+def test_a_wrong_gameserver_is_refused(change: Any, expected: str, schemas: dict[tuple[str, str], Json]) -> None:
+    doc = _gameserver()
+    assert check(doc, schemas) == []
+    change(doc)
+    errors = check(doc, schemas)
+    assert any(expected in e for e in errors), errors
+
+
+def test_a_wrong_fleet_is_refused(schemas: dict[tuple[str, str], Json]) -> None:
+    fleet = load_documents(DEPLOY / "fleet.yaml")[0]
+    fleet["spec"]["template"]["spec"]["ports"][0]["portPolicy"] = "none"
+    fleet["spec"]["template"]["spec"]["ports"][0]["containerPort"] = 70000
+    errors = check(fleet, schemas)
+    assert any("is not one of" in e for e in errors), errors
+    assert any("is greater than the maximum" in e for e in errors), errors
+
+
+def test_a_wrong_allocation_is_refused(schemas: dict[tuple[str, str], Json]) -> None:
+    allocation = load_documents(DEPLOY / "allocation.yaml")[0]
+    allocation["spec"]["selectors"][0]["gameServerState"] = "Shutdown"
+    allocation["spec"]["selector"] = allocation["spec"]["selectors"]
+    errors = check(allocation, schemas)
+    assert any("is not one of" in e for e in errors), errors
+    assert any("Additional properties" in e for e in errors), errors
+
+
+def all_gameserver_specs() -> list[tuple[str, Json]]:
+    return [(p.name, spec) for p in manifest_paths() for doc in load_documents(p) for spec in gameserver_specs(doc)]
+
+
+@pytest.mark.parametrize(("name", "spec"), all_gameserver_specs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_port_is_reached_by_pod_ip(name: str, spec: Json) -> None:
+    """portPolicy None everywhere: the seed of the project. No hostPort, an explicit containerPort."""
+    for port in spec["ports"]:
+        assert port["portPolicy"] == "None", name
+        assert "hostPort" not in port, name
+        assert isinstance(port.get("containerPort"), int), f"{name}: a None port should name its containerPort"
+    containers = spec["template"]["spec"]["containers"]
+    assert len(containers) == 1, f"{name}: the game container is the only one (Agones adds its sidecar)"
+    for container in containers:
+        assert "hostPort" not in json.dumps(container.get("ports", [])), name
+
+
+def test_the_fleet_template_is_the_gameserver() -> None:
+    gameserver = _gameserver()
+    fleet = load_documents(DEPLOY / "fleet.yaml")[0]
+    assert fleet["spec"]["template"]["spec"] == gameserver["spec"]
+    assert fleet["spec"]["template"]["metadata"]["labels"] == gameserver["metadata"]["labels"]
+
+
+def test_the_allocation_selects_the_fleet() -> None:
+    fleet = load_documents(DEPLOY / "fleet.yaml")[0]
+    allocation = load_documents(DEPLOY / "allocation.yaml")[0]
+    assert "name" not in allocation["metadata"], "an allocation is created, not applied: use generateName"
+    for selector in allocation["spec"]["selectors"]:
+        assert selector["matchLabels"]["agones.dev/fleet"] == fleet["metadata"]["name"]
+
+
+def test_every_manifest_runs_the_same_image() -> None:
+    images = {
+        c["image"] for _, spec in all_gameserver_specs() for c in spec["template"]["spec"]["containers"]
+    }
+    assert len(images) == 1, images
+    (image,) = images
+    assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), f"pin a tag: {image}"
+    docs = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert image in docs, f"docs/deploy.md should build and push {image}"
