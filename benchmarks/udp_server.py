@@ -1,0 +1,405 @@
+"""UDP echo benchmark: the sample server against two baselines, measured with udp-loadtest.
+
+For each server and each client count (1 and 100 clients):
+
+* the highest rate it sustains with loss < 1 % and p99 < 10 ms (doubling from 5k datagrams/s until a
+  rate fails, then a few bisection steps), and
+* its round-trip latency at a fixed 10k datagrams/s.
+
+The servers: a minimal blocking raw-socket echo loop (what Python can do at best), a stock
+``asyncio.DatagramProtocol`` echo on the default loop and on uvloop, and the sample server
+(``python -m sample_server``, with its embedded local sidecar) on both loops. The server runs in its
+own process pinned to one core, the load client (one udp-loadtest worker, in this process) on another,
+where the machine has two cores or more. Every figure is the median of ``--runs`` runs, with the
+minimum and maximum beside it. The figures are printed, never judged: on a shared machine they move
+with whatever else runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from sample_server.loadtest import LoadTestConfig, LoadTestResult, run
+
+HOST = "::1"
+LOSS_LIMIT_PCT = 1.0
+P99_LIMIT_MS = 10.0
+FIXED_RATE = 10_000.0
+START_RATE = 5_000.0
+RATE_CAP = 640_000.0
+
+
+# --- the baseline servers, run as `python udp_server.py --serve KIND` -------------------------------
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    sock.bind((HOST, port))
+    return sock
+
+
+def serve_raw(port: int, lifetime: float) -> None:
+    """The blocking loop: recvfrom, build the reply, sendto. Python's ceiling for an echo."""
+    sock = _bind(port)
+    sock.settimeout(0.5)
+    print(sock.getsockname()[1], flush=True)
+    recv, send = sock.recvfrom, sock.sendto
+    end = time.monotonic() + lifetime
+    while time.monotonic() < end:
+        for _ in range(4096):  # check the clock now and then, not per datagram
+            try:
+                data, addr = recv(2048)
+            except TimeoutError:
+                break
+            send(b"ACK: " + data.strip() + b"\n", addr)
+
+
+def serve_asyncio(port: int, lifetime: float, use_uvloop: bool) -> None:
+    """A stock DatagramProtocol echo, the way the asyncio documentation writes one."""
+    import asyncio
+
+    class Echo(asyncio.DatagramProtocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = cast(asyncio.DatagramTransport, transport)
+
+        def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+            self.transport.sendto(b"ACK: " + data.strip() + b"\n", addr)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(Echo, sock=_bind(port))
+        print(transport.get_extra_info("sockname")[1], flush=True)
+        await asyncio.sleep(lifetime)
+        transport.close()
+
+    if use_uvloop:
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
+
+
+# --- the harness ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server to measure: how to start it and what to call it."""
+
+    name: str
+    key: str
+    command: Callable[[int], list[str]]
+    prints_port: bool
+
+
+def _self(kind: str) -> Callable[[int], list[str]]:
+    return lambda lifetime: [sys.executable, __file__, "--serve", kind, "--lifetime", str(lifetime)]
+
+
+def _sample(loop: str, port: int) -> Callable[[int], list[str]]:
+    return lambda lifetime: [
+        sys.executable, "-m", "sample_server", "--run-local-sidecar", "--insecure-admin",
+        "--address", HOST, "--port", str(port), "--loop", loop, "--log-level", "WARNING",
+    ]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def sample_server_available() -> bool:
+    """Whether ``python -m sample_server`` exists in this checkout yet."""
+    import importlib.util
+
+    return importlib.util.find_spec("sample_server.__main__") is not None
+
+
+def targets(include: set[str] | None) -> list[Target]:
+    """The servers to measure, in print order (``include``: keys to keep)."""
+    out = [
+        Target("raw socket loop (blocking)", "raw", _self("raw"), True),
+        Target("asyncio DatagramProtocol, default loop", "asyncio", _self("asyncio"), True),
+        Target("asyncio DatagramProtocol, uvloop", "asyncio-uvloop", _self("uvloop"), True),
+    ]
+    if sample_server_available():
+        out.append(Target("sample server, default loop", "sample", _sample("asyncio", _free_port()), False))
+        out.append(Target("sample server, uvloop", "sample-uvloop", _sample("uvloop", _free_port()), False))
+    return [t for t in out if include is None or t.key in include]
+
+
+def _cores() -> tuple[set[int] | None, set[int] | None]:
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None, None
+    if len(cpus) < 2:
+        return None, None
+    return {cpus[0]}, {cpus[1]}
+
+
+def _probe(port: int, deadline: float) -> None:
+    """Wait until something on ``port`` answers a datagram with ``ACK:``, or raise after ``deadline``."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.connect((HOST, port))
+        s.settimeout(0.2)
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                s.send(b"probe")
+                if s.recv(2048).startswith(b"ACK:"):
+                    return
+            time.sleep(0.1)
+    raise RuntimeError(f"the server on port {port} did not answer in time")
+
+
+@contextlib.contextmanager
+def running(target: Target, server_cpu: set[int] | None, lifetime: int) -> Iterator[int]:
+    """Start ``target``, pinned to ``server_cpu``; yield its port; stop it (bounded) on exit."""
+    cmd = target.command(lifetime)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if server_cpu is not None:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(proc.pid, server_cpu)
+        if target.prints_port:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line.strip().isdigit():
+                raise RuntimeError(f"{target.name} did not start: {proc.stderr.read() if proc.stderr else ''}")
+            port = int(line)
+        else:
+            port = int(cmd[cmd.index("--port") + 1])
+        _probe(port, time.monotonic() + 30)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def measure(port: int, clients: int, rate: float, duration: float) -> LoadTestResult:
+    """One udp-loadtest run from this process."""
+    config = LoadTestConfig(
+        host=HOST,
+        port=port,
+        clients=clients,
+        rate=rate,
+        duration=duration,
+        warmup=min(0.5, duration / 2),
+        reply_timeout=0.2,
+        workers=1,
+    )
+    result = run(config)
+    time.sleep(0.1)  # let the server's queue drain before the next run
+    return result
+
+
+def sustained(result: LoadTestResult) -> bool:
+    """Loss < 1 % and p99 < 10 ms."""
+    return result.loss_pct < LOSS_LIMIT_PCT and result.latency_ms()["p99"] < P99_LIMIT_MS
+
+
+def client_behind(result: LoadTestResult) -> bool:
+    """Whether the load client itself fell behind its schedule (more than 1 % of sends late)."""
+    return result.counts.late_sends * 100 > max(1, result.sent)
+
+
+def max_rate(port: int, clients: int, duration: float, steps: int) -> tuple[float, bool]:
+    """The highest sustained rate found; and whether the client, not the server, was behind there."""
+    rate, best = START_RATE, 0.0
+    failed: LoadTestResult | None = None
+    while rate <= RATE_CAP:
+        result = measure(port, clients, rate, duration)
+        if not sustained(result):
+            failed = result
+            break
+        best, rate = rate, rate * 2
+    if failed is None:
+        return best, False
+    low, high = best, rate
+    for _ in range(steps):
+        mid = (low + high) / 2
+        result = measure(port, clients, mid, duration)
+        if sustained(result):
+            low = mid
+        else:
+            high, failed = mid, result
+    return low, client_behind(failed)
+
+
+def _summary(values: list[float], fmt: str) -> str:
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    if len(values) == 1:
+        return format(med, fmt)
+    return f"{format(med, fmt)} ({format(min(values), fmt)}-{format(max(values), fmt)})"
+
+
+def bench(runs: int, duration: float, steps: int, include: set[str] | None) -> dict[str, Any]:
+    """Measure every target; return the figures (and print them as they come)."""
+    server_cpu, client_cpu = _cores()
+    if client_cpu is not None:
+        os.sched_setaffinity(0, client_cpu)
+    pinned = (
+        f"server on core {min(server_cpu)}, client on core {min(client_cpu)}"
+        if server_cpu and client_cpu
+        else ("not pinned (fewer than 2 cores)")
+    )
+    report: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cores": os.cpu_count(),
+        "pinning": pinned,
+        "runs": runs,
+        "duration_s": duration,
+        "criteria": {"loss_pct_below": LOSS_LIMIT_PCT, "p99_ms_below": P99_LIMIT_MS},
+        "fixed_rate": FIXED_RATE,
+        "results": [],
+    }
+    lifetime = int(runs * (steps + 12) * (duration + 1.5) + 120)
+    for target in targets(include):
+        for clients in (1, 100):
+            rates: list[float] = []
+            behind = 0
+            fixed: dict[str, list[float]] = {"p50": [], "p99": [], "p99.9": [], "loss_pct": []}
+            try:
+                with running(target, server_cpu, lifetime) as port:
+                    for _ in range(runs):
+                        best, was_behind = max_rate(port, clients, duration, steps)
+                        rates.append(best)
+                        behind += was_behind
+                        r = measure(port, clients, FIXED_RATE, duration)
+                        lat = r.latency_ms()
+                        for k in ("p50", "p99", "p99.9"):
+                            fixed[k].append(lat[k])
+                        fixed["loss_pct"].append(r.loss_pct)
+            except RuntimeError as exc:
+                print(f"{target.name}: skipped: {exc}", file=sys.stderr)
+                continue
+            row = {
+                "server": target.key,
+                "name": target.name,
+                "clients": clients,
+                "max_rate": rates,
+                "client_bound_runs": behind,
+                "at_10k": fixed,
+            }
+            report["results"].append(row)
+            print(_row(row), flush=True)
+    return report
+
+
+HEADER = (
+    f"{'server':40} {'clients':>7}  {'max rate, datagrams/s':>30}  "
+    f"{'at 10k/s: p50 / p99 / p99.9 ms':>34}  {'loss %':>6}"
+)
+
+
+def _row(row: dict[str, Any]) -> str:
+    fixed = row["at_10k"]
+    lat = " / ".join(_summary(fixed[k], ".3f") for k in ("p50", "p99", "p99.9"))
+    mark = " *" if row["client_bound_runs"] else ""
+    rate = _summary(row["max_rate"], ",.0f") + mark
+    return f"{row['name']:40} {row['clients']:>7}  {rate:>30}  {lat:>34}  {_summary(fixed['loss_pct'], '.2f'):>6}"
+
+
+def ratios(report: dict[str, Any]) -> list[str]:
+    """Lines comparing every server's median max rate with the baselines'."""
+    med = {(r["server"], r["clients"]): statistics.median(r["max_rate"]) for r in report["results"] if r["max_rate"]}
+    lines = []
+    for clients in (1, 100):
+        base = med.get(("asyncio", clients))
+        raw = med.get(("raw", clients))
+        for (server, c), value in sorted(med.items()):
+            if c != clients or server in ("asyncio",):
+                continue
+            parts = []
+            if base:
+                parts.append(f"{value / base:.2f}x the stock asyncio echo")
+            if raw and server != "raw":
+                parts.append(f"{value / raw:.2f}x the raw loop")
+            if parts:
+                lines.append(f"  {server:14} {clients:>3} clients: " + ", ".join(parts))
+    return lines
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """A short Markdown table of ``report``."""
+    lines = [
+        f"UDP echo on loopback, {report['date']}, {report['cores']} cores ({report['pinning']}), "
+        f"median (min-max) of {report['runs']} run(s) of {report['duration_s']:g} s; "
+        "a shared machine, so the figures are noisy.",
+        "",
+        "| server | clients | max rate (loss < 1 %, p99 < 10 ms), datagrams/s | at 10k/s: p50 / p99 / p99.9 ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for row in report["results"]:
+        fixed = row["at_10k"]
+        lat = " / ".join(_summary(fixed[k], ".3f") for k in ("p50", "p99", "p99.9"))
+        mark = " (client-bound)" if row["client_bound_runs"] else ""
+        lines.append(f"| {row['name']} | {row['clients']} | {_summary(row['max_rate'], ',.0f')}{mark} | {lat} |")
+    if report.get("ratios"):
+        lines += ["", "```", *report["ratios"], "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (or, with ``--serve``, one of the baseline servers)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 run of 1 s per step, 2 bisection steps")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median reported)")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
+    parser.add_argument("--steps", type=int, default=3, help="bisection steps after the first failing rate")
+    parser.add_argument("--only", help="comma-separated servers: raw,asyncio,asyncio-uvloop,sample,sample-uvloop")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--markdown", type=Path, help="also write a Markdown table here")
+    parser.add_argument("--serve", choices=["raw", "asyncio", "uvloop"], help=argparse.SUPPRESS)
+    parser.add_argument("--lifetime", type=float, default=600.0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve == "raw":
+        serve_raw(0, args.lifetime)
+        return 0
+    if args.serve:
+        serve_asyncio(0, args.lifetime, use_uvloop=args.serve == "uvloop")
+        return 0
+    runs, duration, steps = (1, 1.0, 2) if args.quick else (args.runs, args.duration, args.steps)
+    include = set(args.only.split(",")) if args.only else None
+    if not sample_server_available():
+        print("note: python -m sample_server is not in this checkout yet: baselines only", file=sys.stderr)
+    print(
+        f"UDP echo, loopback, median (min-max) of {runs} run(s), {duration:g} s each; "
+        f"max rate: loss < {LOSS_LIMIT_PCT:g} %, p99 < {P99_LIMIT_MS:g} ms; * = the client fell behind"
+    )
+    print(HEADER, flush=True)
+    report = bench(runs, duration, steps, include)
+    report["ratios"] = ratios(report)
+    print("max rate, medians compared:")
+    print("\n".join(report["ratios"]) or "  (nothing to compare)")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if args.markdown:
+        args.markdown.write_text(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
