@@ -117,11 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the local sidecar until SIGTERM or SIGINT; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    # --log-level is about the sidecar's own lines; other libraries (grpc) stay at WARNING.
     logging.basicConfig(
-        level=args.log_level,
+        level=logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("aioagones").setLevel(args.log_level)
     try:
         game_server = load_game_server(args.file)
     except ManifestError as exc:

@@ -133,8 +133,10 @@ class SidecarServer:
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop serving; open calls are cancelled after `grace` seconds (None: at once). Harmless twice."""
-        server, timer = self._server, self._timer
+        server, timer, core = self._server, self._timer, self._core
         self._server = self._timer = self._core = None
+        if core is not None:
+            await core.close(timeout=1.0 if grace is None else grace)
         if timer is not None:
             timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

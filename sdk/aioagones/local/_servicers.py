@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
 import grpc
@@ -30,6 +31,8 @@ logger = logging.getLogger("aioagones.local")
 
 WATCH_BACKLOG = 32
 """Snapshots kept for a watcher that has not caught up; beyond that it skips to the newest."""
+
+STOPPING = "the local sidecar is stopping"
 
 _T = TypeVar("_T")
 _Context = grpc.aio.ServicerContext[Any, Any]
@@ -45,16 +48,22 @@ class _Watcher:
         self._backlog: collections.deque[sdk_pb2.GameServer] = collections.deque([first], WATCH_BACKLOG)
         self._ready = asyncio.Event()
         self._ready.set()
+        self.closed = False
 
     def put(self, snapshot: sdk_pb2.GameServer) -> None:
         self._backlog.append(snapshot)
         self._ready.set()
 
-    async def get(self) -> sdk_pb2.GameServer:
-        while not self._backlog:
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+    async def get(self) -> sdk_pb2.GameServer | None:
+        """The next snapshot, or None once closed."""
+        while not self._backlog and not self.closed:
             self._ready.clear()
             await self._ready.wait()
-        return self._backlog.popleft()
+        return None if self.closed else self._backlog.popleft()
 
 
 class SidecarCore:
@@ -73,7 +82,12 @@ class SidecarCore:
         self.calls: list[str] = []
         self.changed = asyncio.Event()
         """Set whenever the GameServer or a deadline may have changed (wakes the timer task)."""
+        self.stopping: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Done after `close()`: long-lived streams end with UNAVAILABLE, as when a sidecar goes away."""
         self._watchers: set[_Watcher] = set()
+        self._streams = 0
+        self._streams_done = asyncio.Event()
+        self._streams_done.set()
         self._published = rules.version
 
     def publish(self) -> None:
@@ -85,6 +99,31 @@ class SidecarCore:
         snapshot = self.rules.snapshot()
         for watcher in self._watchers:
             watcher.put(snapshot)
+
+    async def close(self, timeout: float) -> None:  # noqa: ASYNC109
+        """End every watch and health stream (clients see UNAVAILABLE); wait up to `timeout` s for them.
+
+        Ending them here, rather than letting the grpc server cancel them, lets each handler finish
+        normally, so grpc logs no error for it.
+        """
+        if not self.stopping.done():
+            self.stopping.set_result(None)
+        for watcher in self._watchers:
+            watcher.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._streams_done.wait()
+
+    @contextlib.contextmanager
+    def _stream(self) -> Iterator[None]:
+        self._streams += 1
+        self._streams_done.clear()
+        try:
+            yield
+        finally:
+            self._streams -= 1
+            if not self._streams:
+                self._streams_done.set()
 
     async def unary(
         self, context: _Context, call: str, method: str, args: str, run: Callable[[], _T], show: Callable[[_T], str]
@@ -104,27 +143,61 @@ class SidecarCore:
         return result
 
     async def changes(self) -> AsyncGenerator[sdk_pb2.GameServer]:
-        """The current GameServer, then every change (skipping ahead if the consumer lags)."""
+        """The current GameServer, then every change (skipping ahead if the consumer lags).
+
+        Ends when the sidecar stops.
+        """
+        if self.stopping.done():
+            return
         watcher = _Watcher(self.rules.snapshot())
         self._watchers.add(watcher)
         try:
-            while True:
-                yield await watcher.get()
+            while (snapshot := await watcher.get()) is not None:
+                yield snapshot
         finally:
             self._watchers.discard(watcher)
 
     async def watch(self, context: _Context) -> AsyncGenerator[sdk_pb2.GameServer]:
-        """`WatchGameServer`: `changes()` until the client goes away, logged and recorded."""
+        """`WatchGameServer`: `changes()` until the client goes away or the sidecar stops."""
         self.calls.append("watch")
         peer = context.peer()
         logger.info("WatchGameServer() opened by %s (%d watching)", peer, len(self._watchers) + 1)
         changes = self.changes()
-        try:
-            async for snapshot in changes:
-                yield snapshot
-        finally:
-            await changes.aclose()
-            logger.info("WatchGameServer() closed by %s (%d watching)", peer, len(self._watchers))
+        with self._stream():
+            try:
+                async for snapshot in changes:
+                    yield snapshot
+            finally:
+                await changes.aclose()
+                logger.info("WatchGameServer() closed by %s (%d watching)", peer, len(self._watchers))
+        await context.abort(grpc.StatusCode.UNAVAILABLE, STOPPING)
+
+    async def health(self, request_iterator: AsyncIterator[sdk_pb2.Empty], context: _Context) -> None:
+        """`Health`: record each ping until the client closes the stream or the sidecar stops."""
+        peer = context.peer()
+        logger.info("Health() stream opened by %s", peer)
+        pings = aiter(request_iterator)
+        ping: asyncio.Future[sdk_pb2.Empty | None] | None = None
+        with self._stream():
+            try:
+                while True:
+                    ping = asyncio.ensure_future(anext(pings, None))
+                    await asyncio.wait((ping, self.stopping), return_when=asyncio.FIRST_COMPLETED)
+                    if not ping.done():
+                        break
+                    if ping.result() is None:
+                        return
+                    self.calls.append("health")
+                    self.rules.health(self.clock())
+                    if logger.isEnabledFor(logging.DEBUG):
+                        logger.debug("Health() ping from %s", peer)
+                    self.publish()
+            finally:
+                if ping is not None and not ping.done():
+                    ping.cancel()
+                    await asyncio.gather(ping, return_exceptions=True)
+                logger.info("Health() stream closed by %s", peer)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, STOPPING)
 
     def state_line(self, _: object = None) -> str:
         return f"state {self.rules.state.state}"
@@ -174,18 +247,7 @@ class SDKServicer(sdk_pb2_grpc.SDKServicer):
         return sdk_pb2.Empty()
 
     async def Health(self, request_iterator: AsyncIterator[sdk_pb2.Empty], context: _Context) -> sdk_pb2.Empty:
-        core = self._core
-        peer = context.peer()
-        logger.info("Health() stream opened by %s", peer)
-        try:
-            async for _ in request_iterator:
-                core.calls.append("health")
-                core.rules.health(core.clock())
-                if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug("Health() ping from %s", peer)
-                core.publish()
-        finally:
-            logger.info("Health() stream closed by %s", peer)
+        await self._core.health(request_iterator, context)
         return sdk_pb2.Empty()
 
     async def GetGameServer(self, request: sdk_pb2.Empty, context: _Context) -> sdk_pb2.GameServer:
@@ -199,9 +261,7 @@ class SDKServicer(sdk_pb2_grpc.SDKServicer):
             lambda gs: f"{gs.object_meta.name}, " + core.state_line(),
         )
 
-    async def WatchGameServer(
-        self, request: sdk_pb2.Empty, context: _Context
-    ) -> AsyncIterator[sdk_pb2.GameServer]:
+    async def WatchGameServer(self, request: sdk_pb2.Empty, context: _Context) -> AsyncIterator[sdk_pb2.GameServer]:
         # grpc.aio needs an async generator function here, not a method returning one.
         watch = self._core.watch(context)
         try:
