@@ -279,6 +279,9 @@ def replay_build(dockerfile: Dockerfile, root: Path) -> Image:
                 )
                 run_mapping = dict(mapping)
                 for mount in _mounts(instruction):
+                    assert mount.get("type") == "bind" and mount.get("from") in filesystems, (
+                        f"line {instruction.line}: only bind mounts from an earlier stage are replayed: {mount}"
+                    )
                     source_fs = filesystems[mount["from"]]
                     run_mapping[mount["target"]] = source_fs / mount["source"].lstrip("/")
                 command = _map_paths(instruction.args, run_mapping)

@@ -288,3 +288,12 @@ def test_every_manifest_runs_the_same_image() -> None:
     assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), f"pin a tag: {image}"
     docs = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
     assert image in docs, f"docs/deploy.md should build and push {image}"
+
+
+def test_the_docs_name_only_files_that_exist() -> None:
+    docs = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\bdeploy/[\w.-]+\.yaml\b", docs))
+    assert named, "docs/deploy.md names no manifest"
+    missing = sorted(n for n in named if not (REPO / n).exists())
+    assert not missing, f"docs/deploy.md names manifests that do not exist: {missing}"
+    assert {p.relative_to(REPO).as_posix() for p in manifest_paths()} <= named, "a manifest is not documented"
