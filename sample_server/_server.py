@@ -42,6 +42,7 @@ _MAX_TCP_CLIENTS = 256
 _TCP_LINE_LIMIT = 64 * 1024  # bufio.Scanner's default token size, as upstream
 _RECV_SIZE = p.MAX_DATAGRAM + 1  # one byte more tells an oversize datagram
 _RCVBUF = 4 * 1024 * 1024
+_NO_IPV6 = (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT)
 PLAYERS_LIST = "players"
 DEFAULT_CAPACITY = 100
 
@@ -98,6 +99,8 @@ def _bind(kind: socket.SocketKind, address: str | None, port: int) -> socket.soc
     try:
         sock = socket.socket(socket.AF_INET6, kind)
     except OSError as exc:
+        if exc.errno not in _NO_IPV6:
+            raise
         log.warning("IPv6 is not available here (%s): listening on 0.0.0.0 (IPv4 only)", exc.strerror)
         return _bind(kind, "0.0.0.0", port)
     try:
@@ -106,7 +109,7 @@ def _bind(kind: socket.SocketKind, address: str | None, port: int) -> socket.soc
         sock.bind(("::", port))
     except OSError as exc:
         sock.close()
-        if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT):
+        if exc.errno in _NO_IPV6:
             log.warning("IPv6 is disabled here (%s): listening on 0.0.0.0 (IPv4 only)", exc.strerror)
             return _bind(kind, "0.0.0.0", port)
         raise

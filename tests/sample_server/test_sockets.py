@@ -1,0 +1,54 @@
+"""Binding: one dual-stack socket, the IPv4 fallback when IPv6 is off, one given address."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from typing import Any
+
+import pytest
+
+from sample_server import _server
+from sample_server._server import bind_tcp, bind_udp
+
+
+def test_default_is_one_dual_stack_socket() -> None:
+    with bind_udp(None, 0) as sock:
+        assert sock.family == socket.AF_INET6
+        assert sock.getsockname()[0] == "::"
+        assert sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 0
+        assert not sock.getblocking()
+
+
+@pytest.mark.parametrize("code", [errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL])
+def test_falls_back_to_ipv4_when_ipv6_is_off(
+    code: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = socket.socket
+
+    def no_ipv6(family: int = socket.AF_INET, *args: Any, **kw: Any) -> socket.socket:
+        if family == socket.AF_INET6:
+            raise OSError(code, "IPv6 is off")
+        return real(family, *args, **kw)
+
+    monkeypatch.setattr(_server.socket, "socket", no_ipv6)
+    with caplog.at_level(logging.WARNING, logger="sample_server"), bind_udp(None, 0) as sock:
+        assert sock.family == socket.AF_INET
+        assert sock.getsockname()[0] == "0.0.0.0"
+    assert "listening on 0.0.0.0" in caplog.text
+
+
+def test_a_port_in_use_is_an_error_not_a_fallback() -> None:
+    with bind_udp(None, 0) as first:
+        port = first.getsockname()[1]
+        with pytest.raises(OSError) as exc:
+            bind_udp(None, port)
+        assert exc.value.errno == errno.EADDRINUSE
+
+
+@pytest.mark.parametrize(("address", "family"), [("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6)])
+def test_one_address(address: str, family: socket.AddressFamily) -> None:
+    with bind_udp(address, 0) as udp, bind_tcp(address, udp.getsockname()[1]) as tcp:
+        assert udp.family == tcp.family == family
+        assert udp.getsockname()[0] == tcp.getsockname()[0] == address
