@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from sample_server import _server
 from sample_server._server import bind_tcp, bind_udp
 
 
@@ -32,7 +31,7 @@ def test_falls_back_to_ipv4_when_ipv6_is_off(
             raise OSError(code, "IPv6 is off")
         return real(family, *args, **kw)
 
-    monkeypatch.setattr(_server.socket, "socket", no_ipv6)
+    monkeypatch.setattr(socket, "socket", no_ipv6)
     with caplog.at_level(logging.WARNING, logger="sample_server"), bind_udp(None, 0) as sock:
         assert sock.family == socket.AF_INET
         assert sock.getsockname()[0] == "0.0.0.0"
