@@ -339,15 +339,28 @@ def test_every_manifest_flag_is_one_the_server_accepts(image: Image) -> None:
 
 
 def _port_is_free(port: int, tcp: bool) -> bool:
+    """Whether the server could bind `port` as it does: [::] dual-stack, else 0.0.0.0."""
+    ipv6 = loopbacks()[0] == "::1"
     kinds = [socket.SOCK_DGRAM, socket.SOCK_STREAM] if tcp else [socket.SOCK_DGRAM]
     for kind in kinds:
-        with socket.socket(socket.AF_INET6, kind) as sock:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        with socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, kind) as sock:
+            if ipv6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             try:
-                sock.bind(("::", port))
+                sock.bind(("::" if ipv6 else "0.0.0.0", port))
             except OSError:
                 return False
     return True
+
+
+def loopbacks() -> list[str]:
+    """::1 and 127.0.0.1, or only 127.0.0.1 on a host without IPv6 (the server then binds 0.0.0.0)."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return ["127.0.0.1"]
+    return ["::1", "127.0.0.1"]
 
 
 def _any_free_port(kind: socket.SocketKind, host: str = "127.0.0.1") -> int:
@@ -536,7 +549,7 @@ async def test_the_image_starts_with_the_manifest(
             assert gs.status.port(_port_name(args)) == port, gs.status.ports
 
             # 2. Being Ready, it answers on the manifest's port by IPv6 and by IPv4 (one dual-stack socket).
-            for host in ("::1", "127.0.0.1"):
+            for host in loopbacks():
                 reply = None
                 try:
                     async with asyncio.timeout(10):
@@ -549,7 +562,7 @@ async def test_the_image_starts_with_the_manifest(
 
             # 3. The TCP half of a TCPUDP port, on the same port number.
             if any(p.get("protocol") == "TCPUDP" for p in spec["ports"]):
-                for host in ("::1", "127.0.0.1"):
+                for host in loopbacks():
                     assert await tcp_ask(host, port, b"hello\n") == b"ACK TCP: hello\n", logs()
 
             # 4. The admin token from the Secret is the one the server accepts.
