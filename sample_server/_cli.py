@@ -237,8 +237,38 @@ async def _sidecar(args: argparse.Namespace) -> AsyncIterator[tuple[str | None, 
 
 
 async def serve(args: argparse.Namespace) -> int:
-    """Run the server until a signal, EXIT, or (with a local sidecar) Shutdown; the exit code."""
+    """Run the server until a signal, EXIT, or (with a local sidecar) Shutdown; the exit code.
+
+    A signal that arrives before the server is up (waiting for the sidecar, say) ends the
+    start-up at once, with exit status 0.
+    """
     loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    running: list[SampleServer] = []
+    early: list[str] = []
+
+    def on_signal(name: str) -> None:
+        if running:
+            running[0].request_stop(name)
+        elif not early and main_task is not None:
+            early.append(name)
+            main_task.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, signal.Signals(sig).name)
+    try:
+        return await _serve(args, running)
+    except asyncio.CancelledError:
+        if not early:
+            raise
+        log.info("%s before the server was up: exiting", early[0])
+        return 0
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def _serve(args: argparse.Namespace, running: list[SampleServer]) -> int:
     async with _sidecar(args) as (host, port):
         log.info("connecting to the Agones sidecar")
         async with SDK(host, port, connect_timeout=args.sdk_connect_timeout) as sdk:
@@ -267,18 +297,16 @@ async def serve(args: argparse.Namespace) -> int:
             elif config.admin_token is None:
                 log.info("no --admin-token: admin commands are refused")
             server = SampleServer(sdk, config)
-            await server.start(gs)
             metrics_server = None
-            if args.metrics_port is not None:
-                metrics_server = await serve_metrics(server.metrics.render, None, args.metrics_port)
-                log.info("metrics on http://[::]:%d/metrics", args.metrics_port)
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, server.request_stop, signal.Signals(sig).name)
             try:
+                await server.start(gs)
+                running.append(server)
+                if args.metrics_port is not None:
+                    metrics_server = await serve_metrics(server.metrics.render, None, args.metrics_port)
+                    log.info("metrics on http://[::]:%d/metrics", args.metrics_port)
                 code = await server.run()
             finally:
-                for sig in (signal.SIGTERM, signal.SIGINT):
-                    loop.remove_signal_handler(sig)
+                await server.close()
                 if metrics_server is not None:
                     metrics_server.close()
                     await metrics_server.wait_closed()

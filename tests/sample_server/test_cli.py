@@ -160,3 +160,28 @@ async def test_crash_exits_with_the_code_and_no_reply() -> None:
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
+
+
+async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(port)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "sample_server", "--sdk-connect-timeout", "60",
+        env=env, stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stderr is not None
+    try:
+        async with asyncio.timeout(20):
+            while b"connecting to the Agones sidecar" not in await proc.stderr.readline():
+                pass
+            proc.send_signal(signal.SIGTERM)
+            err = await proc.stderr.read()
+            assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert b"before the server was up" in err
+    assert b"Traceback" not in err
