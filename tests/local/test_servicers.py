@@ -234,3 +234,10 @@ async def test_ipv6_loopback() -> None:
         assert server.address == f"[::1]:{server.port}"
         async with grpc.aio.insecure_channel(server.address) as channel, asyncio.timeout(5):
             assert (await sdk_pb2_grpc.SDKStub(channel).GetGameServer(E)).object_meta.name == "local"
+
+
+async def test_localhost_serves_ipv4_and_ipv6() -> None:
+    async with SidecarServer(default_game_server(0), host="localhost", port=0) as server:
+        for address in (f"127.0.0.1:{server.port}", f"[::1]:{server.port}"):
+            async with grpc.aio.insecure_channel(address) as channel, asyncio.timeout(5):
+                assert (await sdk_pb2_grpc.SDKStub(channel).GetGameServer(E)).object_meta.name == "local"

@@ -1,5 +1,9 @@
 """The GameServer the local sidecar starts with: the reference default, or one read from a manifest.
 
+A manifest's `status` is ignored (unlike `sdk-server --local`, which copies it): the status is
+derived, as a cluster derives it. Fields the local sidecar has no use for (`spec.template`,
+`spec.scheduling`, `spec.sdkServer` ...) are accepted and ignored.
+
 `game_server_from_manifest` is pure: it checks a parsed manifest (a dict, YAML keys in
 camelCase) and builds a `GameServerState` the way a cluster would, with the port allocator,
 the machine's addresses, the clock and the random parts passed in. `read_manifest` reads a

@@ -138,7 +138,8 @@ class SidecarCore:
         except SidecarError as exc:
             logger.info("%s(%s) -> %s: %s", method, args, exc.code.name, exc.message)
             await context.abort(grpc.StatusCode[exc.code.name], exc.message)
-        logger.info("%s(%s) -> %s", method, args, show(result))
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("%s(%s) -> %s", method, args, show(result))
         self.publish()
         return result
 
