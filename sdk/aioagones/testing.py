@@ -99,13 +99,14 @@ class LocalSidecar:
 
         Raises:
             TimeoutError: not within `timeout` seconds.
+            RuntimeError: the sidecar is not running, or stopped while waiting.
         """
         async with asyncio.timeout(timeout):
             async for snapshot in self._server.changes():
                 game_server = GameServer.from_pb(snapshot)
                 if predicate(game_server):
                     return game_server
-        raise AssertionError("unreachable: changes() never ends")  # pragma: no cover
+        raise RuntimeError("the local sidecar stopped while waiting")
 
     async def __aenter__(self) -> Self:
         await self.start()

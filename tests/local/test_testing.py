@@ -135,3 +135,15 @@ def test_public_names_are_all_exported_and_sorted() -> None:
     assert set(module.__all__) == public
     assert module.__all__ == sorted(module.__all__, key=_isort_key)
     assert set(testing.__all__) <= set(vars(testing))
+
+
+async def test_wait_for_ends_when_the_sidecar_stops() -> None:
+    sidecar = LocalSidecar()
+    with pytest.raises(RuntimeError, match="not running"):
+        await sidecar.wait_for(lambda gs: False)
+    async with sidecar:
+        waiting = asyncio.create_task(sidecar.wait_for(lambda gs: False))
+        await asyncio.sleep(0)  # let it subscribe
+        await sidecar.stop()
+        with pytest.raises(RuntimeError, match="stopped while waiting"):
+            await waiting

@@ -124,12 +124,12 @@ class SidecarServer:
         self._core = core
         self.rules.restart(self._clock())
         self._timer = asyncio.create_task(self._run_timer(core), name="aioagones.local timer")
-        logger.info(
-            "serving GameServer %r (state %s) on %s",
-            self.rules.state.name,
-            self.rules.state.state,
-            self.address,
-        )
+        gs = self.rules.state
+        logger.info("serving GameServer %r (state %s) on %s", gs.name, gs.state, self.address)
+        if logger.isEnabledFor(logging.INFO):
+            ports = ", ".join(f"{name}={port}" for name, port in gs.ports) or "none"
+            addresses = ", ".join(address for _, address in gs.addresses) or gs.address or "none"
+            logger.info("GameServer ports: %s; addresses: %s", ports, addresses)
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop serving; open calls are cancelled after `grace` seconds (None: at once). Harmless twice."""
