@@ -113,8 +113,22 @@ async def _serve(server: SidecarServer) -> int:
             loop.remove_signal_handler(signum)
 
 
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the local sidecar until SIGTERM or SIGINT; returns the exit code."""
+    # Until the event loop takes the signals over, a stop request just ends the process quietly.
+    previous = {signum: signal.signal(signum, _exit_quietly) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _main(argv)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     # --log-level is about the sidecar's own lines; other libraries (grpc) stay at WARNING.
