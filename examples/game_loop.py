@@ -24,6 +24,7 @@ async def main() -> None:
                 break
         await sdk.set_label("round", "1")
         await sdk.beta.increment_counter("rooms")
+        await sdk.alpha.set_player_capacity(8)  # player tracking starts at capacity 0
         await sdk.alpha.player_connect("player-1")
         await asyncio.sleep(1)  # the match
         await sdk.alpha.player_disconnect("player-1")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -20,3 +23,18 @@ async def sidecar() -> AsyncIterator[LocalSidecar]:
 async def sdk(sidecar: LocalSidecar) -> AsyncIterator[SDK]:
     async with SDK(sidecar.host, sidecar.port, connect_timeout=5, call_timeout=5, health_interval=None) as client:
         yield client
+
+
+@pytest.fixture
+def sidecar_process() -> Iterator[int]:
+    """`agones-local-sidecar` in its own process (so this loop holds only the client's tasks); its port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "aioagones.local", "--address", "127.0.0.1", "--grpc-port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)

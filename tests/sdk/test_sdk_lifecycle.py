@@ -137,17 +137,19 @@ async def test_sidecar_restart_mid_session(caplog: pytest.LogCaptureFixture) -> 
     assert (len(lost), len(back)) == (1, 1), [r.getMessage() for r in caplog.records]
 
 
-async def test_leaving_the_context_ends_watch_and_health(sidecar: LocalSidecar) -> None:
+async def test_leaving_the_context_ends_watch_and_health(sidecar_process: int) -> None:
     before = asyncio.all_tasks()
     results: list[State] = []
-    async with SDK(sidecar.host, sidecar.port, health_interval=0.05) as sdk:
+    async with SDK("127.0.0.1", sidecar_process, health_interval=0.05) as sdk:
+        assert len(asyncio.all_tasks()) == len(before) + 1  # the managed health task
 
         async def watch() -> None:
             async for gs in sdk.watch_game_server():
                 results.append(gs.status.state)
 
         watcher = asyncio.create_task(watch())
-        await until(lambda: bool(results) and "health" in sidecar.calls)
+        await until(lambda: bool(results))
+        await asyncio.sleep(0.2)  # a few health pings go out meanwhile
     # The watch loop ended by itself (no CancelledError in the consumer), and nothing is left running.
     async with asyncio.timeout(5):
         await watcher
@@ -198,7 +200,9 @@ async def stuck_sidecar() -> AsyncIterator[int]:
     """A gRPC server whose GetGameServer answers once, then never again."""
     answered = False
 
-    async def get_game_server(request: sdk_pb2.Empty, context: grpc.aio.ServicerContext) -> sdk_pb2.GameServer:
+    async def get_game_server(
+        request: sdk_pb2.Empty, context: grpc.aio.ServicerContext[sdk_pb2.Empty, sdk_pb2.GameServer]
+    ) -> sdk_pb2.GameServer:
         nonlocal answered
         if answered:
             await asyncio.Event().wait()
