@@ -219,8 +219,12 @@ def sustained(result: LoadTestResult) -> bool:
 
 
 def client_behind(result: LoadTestResult) -> bool:
-    """Whether the load client itself fell behind its schedule (more than 1 % of sends late)."""
-    return result.counts.late_sends * 100 > max(1, result.sent)
+    """Whether the load client itself fell behind: more than 10 % of sends over 1 ms late, or 2 % short.
+
+    (A 1 % threshold would flag most runs here: this shared VM stalls a process for a few ms now and
+    then whatever it does.)
+    """
+    return result.counts.late_sends * 10 > max(1, result.sent) or result.send_rate < 0.98 * result.config.rate
 
 
 def max_rate(port: int, clients: int, duration: float, steps: int) -> tuple[float, bool]:
@@ -275,23 +279,26 @@ def bench(runs: int, duration: float, steps: int, include: set[str] | None) -> d
         "fixed_rate": FIXED_RATE,
         "results": [],
     }
-    lifetime = int(runs * (steps + 12) * (duration + 1.5) + 120)
+    lifetime = int((steps + 12) * (duration + 1.5) + 120)
     for target in targets(include):
         for clients in (1, 100):
             rates: list[float] = []
             behind = 0
             fixed: dict[str, list[float]] = {"p50": [], "p99": [], "p99.9": [], "loss_pct": []}
             try:
-                with running(target, server_cpu, lifetime) as port:
-                    for _ in range(runs):
-                        best, was_behind = max_rate(port, clients, duration, steps)
-                        rates.append(best)
-                        behind += was_behind
+                for _ in range(runs):
+                    # A fresh server per run, and the fixed rate first: an overloaded server may carry a
+                    # backlog (asyncio's transport buffers every send after the first EAGAIN) into the
+                    # next measurement.
+                    with running(target, server_cpu, lifetime) as port:
                         r = measure(port, clients, FIXED_RATE, duration)
                         lat = r.latency_ms()
                         for k in ("p50", "p99", "p99.9"):
                             fixed[k].append(lat[k])
                         fixed["loss_pct"].append(r.loss_pct)
+                        best, was_behind = max_rate(port, clients, duration, steps)
+                        rates.append(best)
+                        behind += was_behind
             except RuntimeError as exc:
                 print(f"{target.name}: skipped: {exc}", file=sys.stderr)
                 continue
