@@ -120,9 +120,12 @@ class _ProgressLine:
         if not self.tty and elapsed - self.last < 1.0:
             return
         self.last = elapsed
+        shown = min(max(0.0, elapsed), self.total)
         text = (
-            f"[{max(0.0, elapsed):5.1f}/{self.total:.1f} s] sent {p.sent:,}  received {p.received:,}"
-            f"  lag max {p.max_lag_ns / 1e6:.1f} ms" + (f"  late sends {p.late_sends:,}" if p.late_sends else "")
+            f"[{shown:5.1f}/{self.total:.1f} s] sent {p.sent:,}  received {p.received:,}"
+            f"  lag max {p.max_lag_ns / 1e6:.1f} ms"
+            + (f"  late sends {p.late_sends:,}" if p.late_sends else "")
+            + ("  (waiting for the last replies)" if elapsed > self.total else "")
         )
         if self.tty:
             sys.stderr.write("\r" + text.ljust(self.width))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import os
 import socket
@@ -162,8 +163,9 @@ class LoadTestResult:
         """Per 100 ms of scheduled send time: (seconds, replies, mean ms, max ms), warm-up excluded."""
         c = self.counts
         start = int(self.config.warmup * 10)
+        stop = min(len(c.window_count), math.ceil((self.config.warmup + self.config.duration) * 10))
         rows = []
-        for i in range(start, len(c.window_count)):
+        for i in range(start, stop):
             n = c.window_count[i]
             mean = c.window_total_ns[i] / n / 1e6 if n else 0.0
             rows.append((i / 10 - self.config.warmup, n, mean, c.window_max_ns[i] / 1e6))

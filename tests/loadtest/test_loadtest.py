@@ -272,3 +272,30 @@ def test_plot_without_matplotlib_says_so(
     assert status == 2
     assert "received" in out
     assert "--plot needs matplotlib" in err
+
+
+def test_plot_is_drawn_when_matplotlib_is_installed(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "lat.png"
+    with FaultyServer(Faults(delay_every=5, delay_s=0.01)) as srv:
+        status = main(
+            [
+                "::1",
+                str(srv.port),
+                "--rate",
+                "200",
+                "--duration",
+                "0.3",
+                "--warmup",
+                "0",
+                "--reply-timeout",
+                "0.1",
+                "--workers",
+                "1",
+                "-q",
+                "--plot",
+                str(png),
+            ]
+        )
+    assert status == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
