@@ -32,7 +32,7 @@ from . import protocol as p
 from ._commands import ACKNOWLEDGED, AgonesLike, execute
 from ._metrics import Metrics
 from ._sessions import Action, JoinResult, Lifecycle, Session, Sessions
-from .protocol import Call, Echo, Join, Leave, Parser, Reply, Request
+from .protocol import _CONTROL_RE, Call, Echo, Join, Leave, Parser, Reply, Request, echo_text
 
 log = logging.getLogger("sample_server")
 
@@ -444,12 +444,16 @@ class SampleServer:
             session = self.sessions.by_address.get(addr)
             if session is not None:
                 session.last_seen = now
-            kind = p.malformation(data)
-            if kind is not None:
-                m.malformed[kind] += 1
+            if n > p.MAX_DATAGRAM or n == 0 or not data.isascii() or _CONTROL_RE.search(data) is not None:
+                kind = p.malformation(data)
+                if kind is not None:
+                    m.malformed[kind] += 1
+            text = echo_text(data)
+            if text is not None:
+                if not text and n:
+                    m.malformed[p.Malformed.EMPTY] += 1  # white space only
+                return b"ACK: " + text + b"\n"
             req = self.parser.parse(data)
-            if type(req) is Echo:
-                return b"ACK: " + req.text + b"\n"
             trusted = session is not None or self.parser.insecure_admin
             result = self._dispatch(req, addr, now, tcp=False)
             if result is None or isinstance(result, bytes):

@@ -51,6 +51,7 @@ __all__ = [
     "bool_reply",
     "capacity_reply",
     "counter_reply",
+    "echo_text",
     "error",
     "found_reply",
     "go_format_utc",
@@ -169,7 +170,7 @@ _UNICODE_SPACES = tuple(
 )
 _ASCII_SPACE = b" \t\n\v\f\r"
 # Control bytes other than white space: a datagram holding them is "binary".
-_CONTROL = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
+_CONTROL_RE = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 _PLAYER_ID = re.compile(rb"[\x21-\x2b\x2d-\x7e]+")  # printable ASCII, no space, no comma
 
 
@@ -246,7 +247,7 @@ def malformation(data: bytes) -> Malformed | None:
         return Malformed.OVERSIZE
     if not data.strip():
         return Malformed.EMPTY
-    if len(data.translate(None, _CONTROL)) != len(data):
+    if _CONTROL_RE.search(data) is not None:
         return Malformed.BINARY
     if not data.isascii():
         try:
@@ -254,6 +255,21 @@ def malformation(data: bytes) -> Malformed | None:
         except UnicodeDecodeError:
             return Malformed.BAD_UTF8
     return None
+
+
+def echo_text(data: bytes) -> bytes | None:
+    """The trimmed text when the datagram is simply echoed (no command word), else None.
+
+    The fast path of `Parser.parse`: `ack(echo_text(data))` is the reply to most datagrams.
+    """
+    text = data.strip(_ASCII_SPACE) if len(data) <= MAX_DATAGRAM else data[:MAX_DATAGRAM].strip(_ASCII_SPACE)
+    if text and (text[0] >= 0x80 or text[-1] >= 0x80):
+        text = go_trim_space(text)
+    if not text or not 0x41 <= text[0] <= 0x5A:  # every command word starts with A-Z
+        return text
+    if text.partition(b" ")[0] in COMMAND_WORDS:
+        return None
+    return text
 
 
 def split_words(data: bytes) -> list[bytes]:
@@ -283,11 +299,12 @@ class Parser:
 
     def parse(self, data: bytes) -> Request:
         """Parse one datagram (or one TCP line). Never raises."""
+        text = echo_text(data)
+        if text is not None:
+            return Echo(text)
         text = go_trim_space(data[:MAX_DATAGRAM])
         parts = text.split(b" ")
         head = parts[0]
-        if head not in COMMAND_WORDS:
-            return Echo(text)
         trusted = self._insecure
         if head == b"ADMIN":
             if len(parts) < 3 or not self._token_ok(parts[1]):

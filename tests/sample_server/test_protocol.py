@@ -383,3 +383,19 @@ def test_go_trim_space() -> None:
     assert p.go_trim_space(b"\x85x") == b"\x85x"  # a lone continuation byte is not a space
     assert p.go_trim_space("\u2003 x \u3000".encode()) == b"x"
     assert p.go_trim_space(b"\xc2\x85") == b""
+
+
+def test_echo_fast_path_agrees_with_the_parser() -> None:
+    rng = random.Random(3)
+    words = sorted(p.COMMAND_WORDS)
+    samples = [b"", b" ", b"A", b"AD", b"ADMIN", b"JOINED", b"JOIN x", b"\xc2\xa0READY", b"READY\xc2\xa0"]
+    for _ in range(3000):
+        head = rng.choice([*words, b"hello", b"X", rng.randbytes(3)])
+        samples.append(rng.choice([b"", b" ", b"\t"]) + head + rng.choice([b"", b" ", b" a b", b"\n"]))
+    for data in samples:
+        text = p.echo_text(data)
+        req = SECURE.parse(data)
+        if text is not None:  # the fast path never echoes what the parser would not
+            assert req == Echo(text), data
+        else:
+            assert not isinstance(req, Echo) or req.text in (b"JOIN",) or data.lstrip().startswith(b"ADMIN")
