@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, NoReturn
 
@@ -161,8 +163,6 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
     if args.admin_token == "":
         args.admin_token = None
     if args.address is not None:
-        import ipaddress
-
         try:
             ipaddress.ip_address(args.address)
         except ValueError:
@@ -190,7 +190,7 @@ def configure_logging(fmt: str, level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         formatter: logging.Formatter = JsonFormatter()
-        formatter.converter = __import__("time").gmtime
+        formatter.converter = time.gmtime
     else:
         formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler.setFormatter(formatter)
