@@ -78,6 +78,11 @@ class LocalSidecar:
         return self._server.calls
 
     @property
+    def open_streams(self) -> int:
+        """Watch and health streams it is serving right now: 0 once every client has let go."""
+        return self._server.open_streams
+
+    @property
     def running(self) -> bool:
         """Whether it is serving."""
         return self._server.running
@@ -107,6 +112,18 @@ class LocalSidecar:
                 if predicate(game_server):
                     return game_server
         raise RuntimeError("the local sidecar stopped while waiting")
+
+    async def wait_streams_closed(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Return once every watch and health stream has ended on the sidecar's side.
+
+        A client that leaves does not wait for the server to notice; tests that check what is
+        left running on a shared event loop can wait for this first.
+
+        Raises:
+            TimeoutError: streams still open after `timeout` seconds.
+        """
+        async with asyncio.timeout(timeout):
+            await self._server.streams_closed()
 
     async def __aenter__(self) -> Self:
         await self.start()

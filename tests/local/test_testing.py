@@ -147,3 +147,19 @@ async def test_wait_for_ends_when_the_sidecar_stops() -> None:
         await sidecar.stop()
         with pytest.raises(RuntimeError, match="stopped while waiting"):
             await waiting
+
+
+async def test_open_streams_counts_watch_and_health_until_the_client_leaves() -> None:
+    async with LocalSidecar() as sidecar:
+        assert sidecar.open_streams == 0
+        await sidecar.wait_streams_closed()
+        async with SDK(sidecar.host, sidecar.port, health_interval=None) as sdk:
+            async for _ in sdk.watch_game_server():
+                break  # the watch handler has answered, so it counts
+            await sdk.health()
+            async with asyncio.timeout(5):
+                while "health" not in sidecar.calls:  # noqa: ASYNC110 (a ping gets no answer to await)
+                    await asyncio.sleep(0.01)
+            assert sidecar.open_streams >= 1
+        await sidecar.wait_streams_closed()  # the sidecar learns of the cancellations a moment later
+        assert sidecar.open_streams == 0

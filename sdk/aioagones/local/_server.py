@@ -77,6 +77,16 @@ class SidecarServer:
         """Whether the server is serving."""
         return self._server is not None
 
+    @property
+    def open_streams(self) -> int:
+        """Watch and health streams being served right now (0 when stopped)."""
+        return self._core.open_streams if self._core is not None else 0
+
+    async def streams_closed(self) -> None:
+        """Return once no watch or health stream is open (at once when stopped)."""
+        if self._core is not None:
+            await self._core.streams_closed()
+
     def snapshot(self) -> sdk_pb2.GameServer:
         """The current GameServer as a protobuf message."""
         return self.rules.snapshot()

@@ -90,6 +90,15 @@ class SidecarCore:
         self._streams_done.set()
         self._published = rules.version
 
+    @property
+    def open_streams(self) -> int:
+        """Watch and health streams being served right now."""
+        return self._streams
+
+    async def streams_closed(self) -> None:
+        """Return once no watch or health stream is open."""
+        await self._streams_done.wait()
+
     def publish(self) -> None:
         """Send the GameServer to every watcher if it changed since the last time."""
         self.changed.set()
