@@ -114,7 +114,18 @@ def _failure_text(call: Call, exc: AgonesError) -> str:
         "DELETE_LIST_VALUE": f"could not get List {a[0]}",
     }
     prefix = wrapped.get(call.word)
-    return f"{prefix}: {exc}" if prefix else str(exc)
+    return f"{prefix}: {_go_rpc_text(exc)}" if prefix else str(exc)
+
+
+def _go_rpc_text(exc: AgonesError) -> str:
+    """How Go's gRPC prints a status error (`rpc error: code = Unknown desc = ...`), as upstream shows it."""
+    if exc.code is None:
+        return str(exc)
+    message = str(exc)
+    details = message.split(": ", 1)[1] if ": " in message else message  # drop our "Method: " prefix
+    name = exc.code.name
+    go_name = "Canceled" if name == "CANCELLED" else "".join(w.capitalize() for w in name.split("_"))
+    return f"rpc error: code = {go_name} desc = {details}"
 
 
 _Handler = Callable[[AgonesLike, Call, Callable[[], int]], Awaitable[bytes]]

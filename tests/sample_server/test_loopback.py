@@ -49,6 +49,11 @@ UPSTREAM_SEQUENCE = [
     (b"SET_COUNTER_COUNT rooms 10", b"SUCCESS\n"),
     (b"GET_COUNTER_CAPACITY rooms", b"CAPACITY: 10\n"),
     (b"SET_COUNTER_CAPACITY rooms 1", b"SUCCESS\n"),
+    (
+        b"INCREMENT_COUNTER rooms 5",
+        b"ERROR: could not increment Counter rooms by amount 5: rpc error: code = OutOfRange desc = "
+        b"out of range. Count must be within range [0,Capacity]. Found Count: 15, Capacity: 1\n",
+    ),
     (b"GET_COUNTER_COUNT nope", b"ERROR: -1\n"),
     (b"GET_COUNTER_CAPACITY nope", b"ERROR: -1\n"),
     (b"LIST_CONTAINS players test1", b"FOUND: true\n"),
