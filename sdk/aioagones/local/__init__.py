@@ -2,6 +2,22 @@
 
 Run it with `agones-local-sidecar` (or `python -m aioagones.local`), or in-process with
 `SidecarServer` (tests usually want `aioagones.testing.LocalSidecar`).
+
+What it does:
+
+- Serves `agones.dev.sdk.SDK`, `agones.dev.sdk.alpha.SDK` and `agones.dev.sdk.beta.SDK` over
+  grpc.aio, and logs each call in one line (`SetLabel(key='mode', value='ctf') -> ok`).
+- Without a manifest it serves the GameServer of Agones' `sdk-server --local` (name `local`,
+  state `Ready`, port `default` 7777, counter `rooms`, list `players` ...).
+- With a manifest it starts `Scheduled`, takes metadata, `spec.health`, `spec.counters`,
+  `spec.lists` and `spec.players` from it, derives `status.ports` from `spec.ports` by port
+  policy and lists this machine's addresses as `PodIP` entries (see `_manifest`).
+- Health checking as in a cluster: `Unhealthy` once `failureThreshold` periods pass without a
+  ping after `initialDelaySeconds`, unless `spec.health.disabled`; then nothing moves it out.
+- Labels and annotations are stored as `agones.dev/sdk-<key>` and validated; players, counters
+  and lists follow the reference sidecar, with proper status codes and its message texts.
+- Every watcher gets the current GameServer, then each change; a slow one skips ahead.
+- On stop, open watch and health streams end with UNAVAILABLE, as when a sidecar goes away.
 """
 
 from aioagones.local._manifest import (

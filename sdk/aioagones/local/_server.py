@@ -149,17 +149,10 @@ class SidecarServer:
             await core.close(timeout=1.0 if grace is None else grace)
         if timer is not None:
             timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await timer
+            await asyncio.wait([timer])  # unlike `await timer`, a cancellation of stop() itself still propagates
         if server is not None:
             await server.stop(grace)
             logger.info("stopped serving on %s", self.address)
-
-    async def wait_closed(self) -> None:
-        """Wait until the server stops (by `stop()` from another task)."""
-        server = self._server
-        if server is not None:
-            await server.wait_for_termination()
 
     async def __aenter__(self) -> Self:
         await self.start()
