@@ -188,7 +188,12 @@ def _set(path: str, value: Any) -> dict[str, Any]:
             _set("metadata.creationTimestamp", "yesterday"),
             "metadata.creationTimestamp: 'yesterday' is not an RFC 3339 time",
         ),
-        (_set("kind", "Fleet"), "kind: 'Fleet' is not one of GameServer"),
+        (_set("kind", "GameServerAllocation"), "kind: 'GameServerAllocation' is not one of GameServer, Fleet"),
+        ({"kind": "Fleet", "metadata": {}}, "metadata.name: required for a Fleet"),
+        (
+            {"kind": "Fleet", "metadata": {"name": "f"}, "spec": {"template": {"spec": {"ports": [{"name": "x"}]}}}},
+            "spec.template.spec.ports[0].containerPort: required with portPolicy Dynamic",
+        ),
         (_set("apiVersion", "v1"), "apiVersion: 'v1' is not one of agones.dev/v1"),
         (
             _set("spec.counters.rooms", {"count": 11, "capacity": 10}),
@@ -296,3 +301,23 @@ def test_free_port_skips_taken_ones() -> None:
 def test_name_suffix() -> None:
     suffix = name_suffix(bytes(range(5)))
     assert len(suffix) == 5 and suffix.isalnum() and suffix.islower()
+
+
+def test_a_fleet_gives_one_game_server_from_its_template() -> None:
+    fleet = {
+        "apiVersion": "agones.dev/v1",
+        "kind": "Fleet",
+        "metadata": {"name": "sample", "namespace": "games"},
+        "spec": {
+            "replicas": 2,
+            "template": {
+                "metadata": {"labels": {"game": "sample"}},
+                "spec": BASE["spec"] | {"health": {"periodSeconds": 2}},
+            },
+        },
+    }
+    gs = build(fleet)
+    assert (gs.name, gs.namespace, gs.state) == ("sample-x2b4z", "games", "Scheduled")
+    assert gs.labels == {"game": "sample", "agones.dev/fleet": "sample"}
+    assert gs.ports == [("default", 7777)]
+    assert gs.health.period_seconds == 2

@@ -80,7 +80,8 @@ def _parser() -> _Parser:
         "-f",
         "--file",
         default=env.get(ENV_FILE) or None,
-        help=f"GameServer manifest, YAML or JSON: the sidecar then starts Scheduled, with status.ports "
+        help=f"GameServer manifest (or a Fleet: one GameServer of its template), YAML or JSON: the sidecar "
+        "then starts Scheduled, with status.ports "
         f"derived from spec.ports and this machine's addresses as Pod IPs (env {ENV_FILE})",
     )
     parser.add_argument(

@@ -301,6 +301,9 @@ def game_server_from_manifest(
 ) -> GameServerState:
     """Build the starting GameServer for a manifest, as a cluster would (state `Scheduled`).
 
+    A `Fleet` gives one GameServer from its `spec.template`, named `<fleet>-<suffix>` and
+    labelled `agones.dev/fleet`.
+
     Args:
         manifest: the parsed manifest (camelCase keys, as in YAML).
         now: Unix time, for a missing `metadata.creationTimestamp`.
@@ -313,32 +316,43 @@ def game_server_from_manifest(
         ManifestError: naming the first field that is wrong and what is allowed.
     """
     doc = _Reader(dict(manifest), "")
-    kind = doc.text("kind")
-    if kind is not None and kind != "GameServer":
-        raise ManifestError(f"kind: {kind!r} is not one of GameServer")
+    kind = doc.choice("kind", ("GameServer", "Fleet"), "GameServer")
     api_version = doc.text("apiVersion")
     if api_version is not None and api_version != "agones.dev/v1":
         raise ManifestError(f"apiVersion: {api_version!r} is not one of agones.dev/v1")
-    meta = doc.mapping("metadata")
-    name = meta.text("name")
-    if not name:
-        prefix = meta.text("generateName")
-        if not prefix:
-            raise ManifestError("metadata.name: required (or metadata.generateName)")
-        name = prefix + name_suffix
-    spec = doc.mapping("spec")
+    labels: dict[str, str] = {}
+    if kind == "Fleet":
+        # One GameServer of the Fleet, as the cluster would create it from spec.template.
+        fleet_meta = doc.mapping("metadata")
+        fleet = fleet_meta.text("name")
+        if not fleet:
+            raise ManifestError("metadata.name: required for a Fleet")
+        template = doc.mapping("spec").mapping("template")
+        meta, spec = template.mapping("metadata"), template.mapping("spec")
+        name = f"{fleet}-{name_suffix}"
+        namespace = fleet_meta.text("namespace") or meta.text("namespace")
+        labels["agones.dev/fleet"] = fleet
+    else:
+        meta, spec = doc.mapping("metadata"), doc.mapping("spec")
+        name = meta.text("name") or ""
+        if not name:
+            prefix = meta.text("generateName")
+            if not prefix:
+                raise ManifestError("metadata.name: required (or metadata.generateName)")
+            name = prefix + name_suffix
+        namespace = meta.text("namespace")
     players_spec = spec.mapping("players")
     players = None
     if "players" in spec.data:
         players = PlayerState(capacity=players_spec.number("initialCapacity", 0) or 0)
     return GameServerState(
         name=name,
-        namespace=meta.text("namespace") or "default",
+        namespace=namespace or "default",
         uid=meta.text("uid") or uid,
         resource_version="1",
         generation=1,
-        creation_timestamp=_timestamp(meta.data.get("creationTimestamp"), "metadata.creationTimestamp", now),
-        labels=meta.strings("labels"),
+        creation_timestamp=_timestamp(meta.data.get("creationTimestamp"), f"{meta.path}.creationTimestamp", now),
+        labels=meta.strings("labels") | labels,
         annotations=meta.strings("annotations"),
         health=_health(spec),
         state=State.SCHEDULED,
