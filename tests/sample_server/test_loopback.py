@@ -15,7 +15,7 @@ from aioagones import GameServer
 from sample_server import ServerConfig
 from sample_server import protocol as p
 
-from ._harness import TOKEN, Client, running, until
+from ._harness import TOKEN, Client, Running, running, until
 
 # Upstream's replies, in an order that works on the reference local GameServer
 # (name `local`, counter rooms {1/10}, list players [test0, test1, test2] / 100).
@@ -262,7 +262,8 @@ async def test_flood_from_many_ports_leaves_the_server_serving_with_bounded_memo
             return rng.choice(words) + b" " + rng.randbytes(rng.randrange(0, 30))
         return b"JOIN p%d" % rng.randrange(100_000)
 
-    async def flood(port: int, senders: int, each: int) -> None:
+    async def flood(r: Running, senders: int, each: int) -> None:
+        port = r.port
         loop = asyncio.get_running_loop()
         socks = []
         for i in range(senders):
@@ -278,19 +279,22 @@ async def test_flood_from_many_ports_leaves_the_server_serving_with_bounded_memo
                     except BlockingIOError:
                         pass
                 await asyncio.sleep(0)  # let the server read
-            await asyncio.sleep(0.2)
         finally:
             del loop
             for s, _ in socks:
                 s.close()
+        # the socket is a queue: once a later datagram is answered, the flood has been read
+        with Client("::1", port) as c:
+            assert await c.ask(b"sync") == b"ACK: sync\n"
+        await until(lambda: r.server._inflight == 0)
 
     async with running(ServerConfig(admin_token=TOKEN, idle_timeout=0.3)) as r:
         tracemalloc.start()
         try:
-            await flood(r.port, senders=100, each=20)
+            await flood(r, senders=100, each=20)
             gc.collect()
             first = tracemalloc.get_traced_memory()[0]
-            await flood(r.port, senders=100, each=20)
+            await flood(r, senders=100, each=20)
             gc.collect()
             second = tracemalloc.get_traced_memory()[0]
         finally:
