@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -123,7 +124,8 @@ async def test_watchers_that_go_away_are_forgotten(server: SidecarServer) -> Non
         call.cancel()
 
 
-async def test_reserve_returns_to_ready_after_the_duration(stubs: Stubs) -> None:
+async def test_reserve_returns_to_ready_after_the_duration(stubs: Stubs, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="aioagones.local")
     loop = asyncio.get_running_loop()
     async with asyncio.timeout(5):
         call = stubs.sdk.WatchGameServer(E)
@@ -134,6 +136,7 @@ async def test_reserve_returns_to_ready_after_the_duration(stubs: Stubs) -> None
         assert (await read(call)).status.state == "Ready"
         call.cancel()
     assert loop.time() - start >= 0.9
+    assert "reservation ran out: state Reserved -> Ready" in caplog.messages
 
 
 def _health_manifest(**health: Any) -> dict[str, Any]:
@@ -187,7 +190,10 @@ async def test_unhealthy_after_missed_pings_and_not_before(health_server: Sideca
         await asyncio.gather(reader, return_exceptions=True)
 
 
-async def test_no_pings_at_all_goes_unhealthy_after_the_initial_delay(health_server: SidecarServer) -> None:
+async def test_no_pings_at_all_goes_unhealthy_after_the_initial_delay(
+    health_server: SidecarServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="aioagones.local")
     loop = asyncio.get_running_loop()
     start = loop.time()
     async with grpc.aio.insecure_channel(health_server.address) as channel, asyncio.timeout(10):
@@ -196,6 +202,11 @@ async def test_no_pings_at_all_goes_unhealthy_after_the_initial_delay(health_ser
         assert (await read(watch)).status.state == "Unhealthy"
         watch.cancel()
     assert loop.time() - start >= 1.5  # initial delay 1 + threshold 1 * period 1 = 2 s
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "no health ping for 1 s (failureThreshold 1 x periodSeconds 1): state Scheduled -> Unhealthy, for good"
+    )
 
 
 async def test_health_disabled_stays_put() -> None:

@@ -174,8 +174,17 @@ class SidecarServer:
                         await core.changed.wait()
             before = rules.state.state
             rules.tick(self._clock())
-            if rules.state.state != before:
-                log = logger.warning if rules.state.state == "Unhealthy" else logger.info
-                reason = "health pings missed" if rules.state.state == "Unhealthy" else "reservation ran out"
-                log("%s: state %s -> %s", reason, before, rules.state.state)
+            after = rules.state.state
+            if after != before and after == "Unhealthy":
+                health = rules.state.health
+                logger.warning(
+                    "no health ping for %d s (failureThreshold %d x periodSeconds %d): state %s -> Unhealthy, "
+                    "for good (a manifest with spec.health.disabled: true turns health checking off)",
+                    health.failure_threshold * health.period_seconds,
+                    health.failure_threshold,
+                    health.period_seconds,
+                    before,
+                )
+            elif after != before:
+                logger.info("reservation ran out: state %s -> %s", before, after)
             core.publish()
