@@ -241,3 +241,27 @@ async def test_localhost_serves_ipv4_and_ipv6() -> None:
         for address in (f"127.0.0.1:{server.port}", f"[::1]:{server.port}"):
             async with grpc.aio.insecure_channel(address) as channel, asyncio.timeout(5):
                 assert (await sdk_pb2_grpc.SDKStub(channel).GetGameServer(E)).object_meta.name == "local"
+
+
+async def test_stop_ends_open_streams_with_unavailable(server: SidecarServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    stopped = asyncio.Event()
+
+    async def pings() -> AsyncIterator[sdk_pb2.Empty]:
+        yield E
+        await stopped.wait()
+
+    async with grpc.aio.insecure_channel(server.address) as channel, asyncio.timeout(10):
+        stub = sdk_pb2_grpc.SDKStub(channel)
+        watch = stub.WatchGameServer(E)
+        assert isinstance(await watch.read(), sdk_pb2.GameServer)
+        health = stub.Health(pings())
+        while server.open_streams < 2:  # noqa: ASYNC110 (the health stream has no answer to await)
+            await asyncio.sleep(0.01)
+        await server.stop()
+        stopped.set()
+        code, details = await _code(watch.read())
+        assert (code, details) == (grpc.StatusCode.UNAVAILABLE, "the local sidecar is stopping")
+        code, details = await _code(health)
+        assert (code, details) == (grpc.StatusCode.UNAVAILABLE, "the local sidecar is stopping")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
