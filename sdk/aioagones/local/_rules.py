@@ -23,6 +23,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from aioagones._models import State
 from aioagones._pb import alpha_pb2, beta_pb2, sdk_pb2
 from aioagones._validation import SDK_PREFIX, annotation_error, label_error
 
@@ -41,18 +42,6 @@ __all__ = [
 
 MAX_LIST_CAPACITY = 1000
 LAST_ALLOCATED = "agones.dev/last-allocated"
-
-
-class State(enum.StrEnum):
-    """The GameServer states a game server can see from its sidecar."""
-
-    SCHEDULED = "Scheduled"
-    REQUEST_READY = "RequestReady"
-    READY = "Ready"
-    RESERVED = "Reserved"
-    ALLOCATED = "Allocated"
-    SHUTDOWN = "Shutdown"
-    UNHEALTHY = "Unhealthy"
 
 
 class Code(enum.Enum):
