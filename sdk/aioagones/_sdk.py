@@ -262,18 +262,23 @@ class SDK:
         """
         self._check_open()
         async with self._health_lock:
-            if self._health_call is None:
-                self._health_call = self._sdk.Health(None)  # written to with .write()
-            try:
-                await asyncio.wait_for(self._health_call.write(sdk_pb2.Empty()), self.call_timeout)
-            except (grpc.aio.AioRpcError, asyncio.InvalidStateError, TimeoutError) as exc:
-                self._health_call.cancel()
-                self._health_call = None
-                if self._closed:
-                    raise SDKClosedError("Health: the SDK was closed during the call") from exc
-                if isinstance(exc, grpc.aio.AioRpcError) and exc.code() != grpc.StatusCode.UNAVAILABLE:
-                    raise from_rpc_error(exc, "Health") from exc
-                raise SidecarUnavailableError(f"Health: the stream to {self.address} broke; retry") from exc
+            while True:
+                fresh = self._health_call is None
+                if self._health_call is None:
+                    self._health_call = self._sdk.Health(None)  # written to with .write()
+                try:
+                    await asyncio.wait_for(self._health_call.write(sdk_pb2.Empty()), self.call_timeout)
+                    break
+                except (grpc.aio.AioRpcError, asyncio.InvalidStateError, TimeoutError) as exc:
+                    self._health_call.cancel()
+                    self._health_call = None
+                    if self._closed:
+                        raise SDKClosedError("Health: the SDK was closed during the call") from exc
+                    if not fresh:
+                        continue  # a stream from before a sidecar restart: only a new one's failure counts
+                    if isinstance(exc, grpc.aio.AioRpcError) and exc.code() != grpc.StatusCode.UNAVAILABLE:
+                        raise from_rpc_error(exc, "Health") from exc
+                    raise SidecarUnavailableError(f"Health: no stream to {self.address}; retry") from exc
         self._outage.restored()
 
     def pause_health(self) -> None:

@@ -145,13 +145,16 @@ class SidecarServer:
         """Stop serving; open calls are cancelled after `grace` seconds (None: at once). Harmless twice."""
         server, timer, core = self._server, self._timer, self._core
         self._server = self._timer = self._core = None
+        # Refuse new calls first, as a sidecar that is gone would: a stream opened after the open
+        # ones were ended would otherwise look, to a client, like the sidecar coming back.
+        stopped = asyncio.ensure_future(server.stop(grace)) if server is not None else None
         if core is not None:
             await core.close(timeout=1.0 if grace is None else grace)
         if timer is not None:
             timer.cancel()
             await asyncio.wait([timer])  # unlike `await timer`, a cancellation of stop() itself still propagates
-        if server is not None:
-            await server.stop(grace)
+        if stopped is not None:
+            await stopped
             logger.info("stopped serving on %s", self.address)
 
     async def __aenter__(self) -> Self:
