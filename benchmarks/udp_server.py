@@ -280,38 +280,43 @@ def bench(runs: int, duration: float, steps: int, include: set[str] | None) -> d
         "results": [],
     }
     lifetime = int((steps + 12) * (duration + 1.5) + 120)
-    for target in targets(include):
-        for clients in (1, 100):
-            rates: list[float] = []
-            behind = 0
-            fixed: dict[str, list[float]] = {"p50": [], "p99": [], "p99.9": [], "loss_pct": []}
-            try:
-                for _ in range(runs):
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    # Runs are the outer loop, so that a noisy minute on a shared machine hits every server alike.
+    for run_no in range(runs):
+        for target in targets(include):
+            for clients in (1, 100):
+                row = rows.setdefault(
+                    (target.key, clients),
+                    {
+                        "server": target.key,
+                        "name": target.name,
+                        "clients": clients,
+                        "max_rate": [],
+                        "client_bound_runs": 0,
+                        "at_10k": {"p50": [], "p99": [], "p99.9": [], "loss_pct": []},
+                    },
+                )
+                try:
                     # A fresh server per run, and the fixed rate first: an overloaded server may carry a
                     # backlog (asyncio's transport buffers every send after the first EAGAIN) into the
                     # next measurement.
                     with running(target, server_cpu, lifetime) as port:
                         r = measure(port, clients, FIXED_RATE, duration)
-                        lat = r.latency_ms()
-                        for k in ("p50", "p99", "p99.9"):
-                            fixed[k].append(lat[k])
-                        fixed["loss_pct"].append(r.loss_pct)
                         best, was_behind = max_rate(port, clients, duration, steps)
-                        rates.append(best)
-                        behind += was_behind
-            except RuntimeError as exc:
-                print(f"{target.name}: skipped: {exc}", file=sys.stderr)
-                continue
-            row = {
-                "server": target.key,
-                "name": target.name,
-                "clients": clients,
-                "max_rate": rates,
-                "client_bound_runs": behind,
-                "at_10k": fixed,
-            }
-            report["results"].append(row)
-            print(_row(row), flush=True)
+                except RuntimeError as exc:
+                    print(f"{target.name}: skipped: {exc}", file=sys.stderr)
+                    continue
+                lat = r.latency_ms()
+                for k in ("p50", "p99", "p99.9"):
+                    row["at_10k"][k].append(lat[k])
+                row["at_10k"]["loss_pct"].append(r.loss_pct)
+                row["max_rate"].append(best)
+                row["client_bound_runs"] += was_behind
+                if run_no == runs - 1:
+                    print(_row(row), flush=True)
+        if run_no < runs - 1:
+            print(f"  (run {run_no + 1} of {runs} done)", flush=True)
+    report["results"] = [row for row in rows.values() if row["max_rate"]]
     return report
 
 

@@ -382,6 +382,8 @@ def run_worker(
                         sched = int(parts[4])
                         j = local_of[c]
                         idx = seq * n + j
+                        if idx < 0:
+                            raise IndexError(idx)
                         warm = sched < warmup
                         if seen[idx]:
                             if not warm:

@@ -299,3 +299,28 @@ def test_plot_is_drawn_when_matplotlib_is_installed(tmp_path: Path) -> None:
         )
     assert status == 0
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_python_m_entry_point_exits_cleanly() -> None:
+    import subprocess
+    import sys
+
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "sample_server.loadtest", "::1", str(port), "--rate", "50", "--duration", "0.1",
+         "--warmup", "0", "--reply-timeout", "0.1", "--workers", "1", "-q"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "no replies from" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "lost" in proc.stdout
+
+
+def test_public_names() -> None:
+    import sample_server.loadtest as lt
+
+    assert lt.__all__ == sorted(lt.__all__)
+    assert all(hasattr(lt, name) for name in lt.__all__)
