@@ -9,7 +9,6 @@ every open watch, waits for them, and closes the channel.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -151,8 +150,7 @@ class SDK:
         task, self._health_task = self._health_task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task])  # unlike `await task`, a cancellation of close() itself propagates
         for call in list(self._watches):
             call.cancel()
         if self._health_call is not None:
