@@ -22,9 +22,9 @@ FAULTS = Faults(
     dup_at=7,
     hold_every=50,  # seq % 50 == 12: answered after seq 13
     hold_at=12,
-    late_every=1000,  # seq == 30: answered after the reply timeout
+    late_every=1000,  # seq == 30: answered after the reply timeout (0.5 s), long before the run ends
     late_at=30,
-    late_s=0.25,
+    late_s=0.7,
 )
 
 
@@ -36,7 +36,7 @@ def _config(port: int, **kw: object) -> LoadTestConfig:
         "rate": 1000.0,
         "duration": 0.5,
         "warmup": 0.0,
-        "reply_timeout": 0.15,
+        "reply_timeout": 0.5,  # generous: a busy CI machine must not turn a timely reply into a late one
         "workers": 1,
     }
     base.update(kw)
@@ -79,8 +79,9 @@ def test_latency_percentiles_match_the_injected_delay() -> None:
     lat = result.latency_ms()
     # 10 % are 30 ms late: the 90th percentile is an undelayed reply, the 95th a delayed one.
     assert lat["p50"] < 5
-    assert 30 <= result.counts.latency.percentile(95) / 1e6 < 40
-    assert 30 <= lat["p99"] < 40
+    # The server's timer wakes within 2 ms; the rest of the margin is for a busy machine.
+    assert 30 <= result.counts.latency.percentile(95) / 1e6 < 45
+    assert 30 <= lat["p99"] < 45
     assert 30 <= lat["max"] < 60
     assert 0 < lat["min"] < 5
 
