@@ -1,7 +1,7 @@
 """A short game loop on aioagones: Ready, watch for allocation, play a round, shut down.
 
-    agones-local-sidecar &            # or a real sidecar in a Pod
-    python examples/game_loop.py
+agones-local-sidecar &            # or a real sidecar in a Pod
+python examples/game_loop.py
 """
 
 from __future__ import annotations

@@ -165,8 +165,7 @@ _INT64_MAX = (1 << 63) - 1
 _INT64_MIN = -(1 << 63)
 # Non-ASCII white space that Go's unicode.IsSpace knows, UTF-8 encoded.
 _UNICODE_SPACES = tuple(
-    chr(c).encode()
-    for c in (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+    chr(c).encode() for c in (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
 )
 _ASCII_SPACE = b" \t\n\v\f\r"
 # Control bytes other than white space: a datagram holding them is "binary".

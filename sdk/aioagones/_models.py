@@ -178,12 +178,8 @@ class GameServer:
                     if status.HasField("players")
                     else None
                 ),
-                counters=MappingProxyType(
-                    {k: CounterStatus(v.count, v.capacity) for k, v in status.counters.items()}
-                ),
-                lists=MappingProxyType(
-                    {k: ListStatus(v.capacity, tuple(v.values)) for k, v in status.lists.items()}
-                ),
+                counters=MappingProxyType({k: CounterStatus(v.count, v.capacity) for k, v in status.counters.items()}),
+                lists=MappingProxyType({k: ListStatus(v.capacity, tuple(v.values)) for k, v in status.lists.items()}),
                 addresses=tuple(Address(a.type, a.address) for a in status.addresses),
             ),
         )

@@ -124,9 +124,7 @@ class SDK:
             await self.close()
             raise
         if self.health_interval is not None:
-            self._health_task = asyncio.create_task(
-                self._health_loop(self.health_interval), name="agones-health"
-            )
+            self._health_task = asyncio.create_task(self._health_loop(self.health_interval), name="agones-health")
 
     async def _wait_for_sidecar(self) -> None:
         loop = asyncio.get_running_loop()
@@ -178,9 +176,7 @@ class SDK:
         if self._closed:
             raise SDKClosedError("the SDK is closed; calls need an open SDK (async with SDK() as sdk: ...)")
         if self._channel is None:
-            raise SDKClosedError(
-                "the SDK is not connected; use 'async with SDK() as sdk:' or await sdk.connect()"
-            )
+            raise SDKClosedError("the SDK is not connected; use 'async with SDK() as sdk:' or await sdk.connect()")
 
     async def _unary(self, method: str, call: Callable[..., Awaitable[_T]], request: Any) -> _T:
         """Make one unary call with the deadline, translating errors in this one place."""
@@ -368,9 +364,7 @@ class Alpha:
             OutOfRangeError: the player capacity is reached.
         """
         s = self._sdk
-        return (
-            await s._unary("PlayerConnect", s._alpha.PlayerConnect, alpha_pb2.PlayerID(playerID=player_id))
-        ).bool
+        return (await s._unary("PlayerConnect", s._alpha.PlayerConnect, alpha_pb2.PlayerID(playerID=player_id))).bool
 
     async def player_disconnect(self, player_id: str) -> bool:
         """Record a player leaving: True if removed, False if it was not connected."""
@@ -404,9 +398,7 @@ class Alpha:
     async def get_connected_players(self) -> list[str]:
         """The IDs of the connected players."""
         s = self._sdk
-        return list(
-            (await s._unary("GetConnectedPlayers", s._alpha.GetConnectedPlayers, alpha_pb2.Empty())).list
-        )
+        return list((await s._unary("GetConnectedPlayers", s._alpha.GetConnectedPlayers, alpha_pb2.Empty())).list)
 
 
 class Beta:
@@ -422,9 +414,7 @@ class Beta:
             NotFoundError: there is no such counter.
         """
         s = self._sdk
-        return Counter.from_pb(
-            await s._unary("GetCounter", s._beta.GetCounter, beta_pb2.GetCounterRequest(name=name))
-        )
+        return Counter.from_pb(await s._unary("GetCounter", s._beta.GetCounter, beta_pb2.GetCounterRequest(name=name)))
 
     async def _update_counter(self, update: beta_pb2.CounterUpdateRequest) -> Counter:
         s = self._sdk
@@ -442,9 +432,7 @@ class Beta:
             OutOfRangeError: the count would pass the capacity (nothing changes).
         """
         if amount < 0:
-            raise InvalidArgumentError(
-                f"increment amount must be 0 or more, not {amount}; use decrement_counter"
-            )
+            raise InvalidArgumentError(f"increment amount must be 0 or more, not {amount}; use decrement_counter")
         await self._update_counter(beta_pb2.CounterUpdateRequest(name=name, countDiff=amount))
 
     async def decrement_counter(self, name: str, amount: int = 1) -> None:
@@ -454,9 +442,7 @@ class Beta:
             OutOfRangeError: the count would go below 0 (nothing changes).
         """
         if amount < 0:
-            raise InvalidArgumentError(
-                f"decrement amount must be 0 or more, not {amount}; use increment_counter"
-            )
+            raise InvalidArgumentError(f"decrement amount must be 0 or more, not {amount}; use increment_counter")
         await self._update_counter(beta_pb2.CounterUpdateRequest(name=name, countDiff=-amount))
 
     async def set_counter_count(self, name: str, count: int) -> None:
@@ -516,9 +502,7 @@ class Beta:
             OutOfRangeError: the list is full.
         """
         s = self._sdk
-        await s._unary(
-            "AddListValue", s._beta.AddListValue, beta_pb2.AddListValueRequest(name=name, value=value)
-        )
+        await s._unary("AddListValue", s._beta.AddListValue, beta_pb2.AddListValueRequest(name=name, value=value))
 
     async def delete_list_value(self, name: str, value: str) -> None:
         """Remove `value` from list `name`.

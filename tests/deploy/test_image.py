@@ -184,8 +184,14 @@ def test_expose_matches_every_manifest_port(dockerfile: Dockerfile) -> None:
 
 def test_dockerignore_keeps_the_context_small() -> None:
     rules = IgnoreRules((REPO / ".dockerignore").read_text(encoding="utf-8"))
-    for path in [".git/config", ".venv/bin/python", "tests/deploy/test_image.py", "sdk/aioagones/__pycache__/x.pyc",
-                 "benchmarks/results/a.json", "build/lib/x.py"]:
+    for path in [
+        ".git/config",
+        ".venv/bin/python",
+        "tests/deploy/test_image.py",
+        "sdk/aioagones/__pycache__/x.pyc",
+        "benchmarks/results/a.json",
+        "build/lib/x.py",
+    ]:
         assert rules.excluded(path), path
     for path in ["pyproject.toml", "README.md", "sdk/aioagones/__init__.py", "sample_server/__init__.py"]:
         assert not rules.excluded(path), path
@@ -218,7 +224,7 @@ def _mounts(instruction: Instruction) -> list[dict[str, str]]:
     mounts = []
     for flag in instruction.flags:
         if flag.startswith("--mount="):
-            mounts.append(dict(part.split("=", 1) for part in flag[len("--mount="):].split(",")))
+            mounts.append(dict(part.split("=", 1) for part in flag[len("--mount=") :].split(",")))
     return mounts
 
 
@@ -286,8 +292,13 @@ def replay_build(dockerfile: Dockerfile, root: Path) -> Image:
                     run_mapping[mount["target"]] = source_fs / mount["source"].lstrip("/")
                 command = _map_paths(instruction.args, run_mapping)
                 result = subprocess.run(
-                    ["sh", "-c", command], cwd=mapping.get(workdir, fs), env={**base_env, **env},
-                    capture_output=True, text=True, timeout=900, check=False,
+                    ["sh", "-c", command],
+                    cwd=mapping.get(workdir, fs),
+                    env={**base_env, **env},
+                    capture_output=True,
+                    text=True,
+                    timeout=900,
+                    check=False,
                 )
                 assert result.returncode == 0, f"line {instruction.line}: {command}\n{result.stdout}\n{result.stderr}"
     final = dockerfile.final
@@ -308,8 +319,13 @@ def test_the_replay_installs_the_project_and_uvloop_from_wheels(image: Image) ->
     assert image.skipped and all(shlex.split(s)[0] in SYSTEM_SETUP_COMMANDS for s in image.skipped)
     probe = "import aioagones, sample_server, uvloop; print(aioagones.__file__); print(sample_server.__file__)"
     result = subprocess.run(
-        [image.bin / "python", "-c", probe], cwd=image.root, env={"PATH": str(image.bin)},
-        capture_output=True, text=True, timeout=60, check=False,
+        [image.bin / "python", "-c", probe],
+        cwd=image.root,
+        env={"PATH": str(image.bin)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     for location in result.stdout.split():
@@ -322,8 +338,12 @@ def test_the_replay_installs_the_project_and_uvloop_from_wheels(image: Image) ->
 def test_every_manifest_flag_is_one_the_server_accepts(image: Image) -> None:
     command = image.entrypoint
     result = subprocess.run(
-        [image.bin / command[0], *command[1:], "--help"], env={"PATH": str(image.bin)},
-        capture_output=True, text=True, timeout=60, check=False,
+        [image.bin / command[0], *command[1:], "--help"],
+        env={"PATH": str(image.bin)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     accepted = set(re.findall(r"--[a-z][-a-z0-9]*", result.stdout))
@@ -429,7 +449,12 @@ async def started(argv: list[str], env: dict[str, str], cwd: Path, log: Path) ->
     """A child process whose output goes to `log`; on exit it is stopped (SIGTERM, then SIGKILL)."""
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
-            *argv, env=env, cwd=cwd, stdin=asyncio.subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+            *argv,
+            env=env,
+            cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     try:
         yield Running(process, log)
@@ -516,12 +541,24 @@ async def test_the_image_starts_with_the_manifest(
     path = f"{image.bin}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin"
     clean = {"PATH": path, "HOME": str(tmp_path), "LANG": "C.UTF-8"}
     # What the container gets: the image's ENV, the manifest's env, and the SDK port Agones injects.
-    env = {**clean, **image.env, **_resolve_env(container, admin_token),
-           "AGONES_SDK_GRPC_PORT": str(grpc_port), "AGONES_SDK_HTTP_PORT": str(_any_free_port(socket.SOCK_STREAM))}
+    env = {
+        **clean,
+        **image.env,
+        **_resolve_env(container, admin_token),
+        "AGONES_SDK_GRPC_PORT": str(grpc_port),
+        "AGONES_SDK_HTTP_PORT": str(_any_free_port(socket.SOCK_STREAM)),
+    }
     executable = shutil.which(command[0], path=path)
     assert executable and Path(executable).parent == image.bin, f"{command[0]} does not come from the installed wheel"
-    sidecar_argv = [str(image.bin / "agones-local-sidecar"), "-f", str(manifest),
-                    "--address", "127.0.0.1", "--grpc-port", str(grpc_port)]
+    sidecar_argv = [
+        str(image.bin / "agones-local-sidecar"),
+        "-f",
+        str(manifest),
+        "--address",
+        "127.0.0.1",
+        "--grpc-port",
+        str(grpc_port),
+    ]
     server_argv = [executable, *command[1:], *args]
     grace = spec["template"]["spec"].get("terminationGracePeriodSeconds", 30)
     limit = container.get("resources", {}).get("limits", {}).get("memory")
@@ -530,6 +567,7 @@ async def test_the_image_starts_with_the_manifest(
         started(sidecar_argv, clean, tmp_path, tmp_path / "sidecar.log") as sidecar,
         started(server_argv, env, tmp_path, tmp_path / "server.log") as server,
     ):
+
         def logs() -> str:
             return f"--- sidecar:\n{sidecar.tail()}\n--- server:\n{server.tail()}"
 

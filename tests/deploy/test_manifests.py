@@ -39,15 +39,27 @@ _SELECTOR: Json = {
         "matchLabels": {"type": "object", "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE}},
         "matchExpressions": {"type": "array", "items": {"type": "object"}},
         "gameServerState": {"enum": ["Ready", "Allocated"]},
-        "players": {"type": "object", "additionalProperties": False,
-                    "properties": {"minAvailable": {"type": "integer", "minimum": 0},
-                                   "maxAvailable": {"type": "integer", "minimum": 0}}},
+        "players": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "minAvailable": {"type": "integer", "minimum": 0},
+                "maxAvailable": {"type": "integer", "minimum": 0},
+            },
+        },
         "counters": {"type": "object"},
-        "lists": {"type": "object", "additionalProperties": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"containsValue": {"type": "string"},
-                           "minAvailable": {"type": "integer", "minimum": 0},
-                           "maxAvailable": {"type": "integer", "minimum": 0}}}},
+        "lists": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "containsValue": {"type": "string"},
+                    "minAvailable": {"type": "integer", "minimum": 0},
+                    "maxAvailable": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
     },
 }
 ALLOCATION_SCHEMA: Json = {
@@ -61,10 +73,17 @@ ALLOCATION_SCHEMA: Json = {
             "properties": {
                 "selectors": {"type": "array", "minItems": 1, "items": _SELECTOR},
                 "scheduling": {"enum": ["Packed", "Distributed"]},
-                "metadata": {"type": "object", "additionalProperties": False, "properties": {
-                    "labels": {"type": "object", "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE}},
-                    "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
-                }},
+                "metadata": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "labels": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE},
+                        },
+                        "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                },
                 "priorities": {"type": "array"},
                 "counters": {"type": "object"},
                 "lists": {"type": "object"},
@@ -214,12 +233,24 @@ def _gameserver() -> Json:
         (lambda gs: gs["spec"].pop("template"), "'template' is a required property"),
         (lambda gs: gs.update(apiVersion="agones.dev/v1beta1"), "no schema for"),
         (lambda gs: gs["metadata"].update(name="Sample_Server"), "does not match"),
-        (lambda gs: gs["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"].update(memory="1 GB"),
-         "resources.limits.memory"),
+        (
+            lambda gs: gs["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"].update(memory="1 GB"),
+            "resources.limits.memory",
+        ),
     ],
-    ids=["portPolicy-none", "containerPort-70000", "containerPort-0", "protocol-lowercase", "typo-field",
-         "failureThreshold-0", "list-capacity-1001", "no-template", "wrong-apiVersion", "bad-name",
-         "bad-quantity"],
+    ids=[
+        "portPolicy-none",
+        "containerPort-70000",
+        "containerPort-0",
+        "protocol-lowercase",
+        "typo-field",
+        "failureThreshold-0",
+        "list-capacity-1001",
+        "no-template",
+        "wrong-apiVersion",
+        "bad-name",
+        "bad-quantity",
+    ],
 )
 def test_a_wrong_gameserver_is_refused(change: Any, expected: str, schemas: dict[tuple[str, str], Json]) -> None:
     doc = _gameserver()
@@ -280,9 +311,7 @@ def test_the_allocation_selects_the_fleet() -> None:
 
 
 def test_every_manifest_runs_the_same_image() -> None:
-    images = {
-        c["image"] for _, spec in all_gameserver_specs() for c in spec["template"]["spec"]["containers"]
-    }
+    images = {c["image"] for _, spec in all_gameserver_specs() for c in spec["template"]["spec"]["containers"]}
     assert len(images) == 1, images
     (image,) = images
     assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), f"pin a tag: {image}"

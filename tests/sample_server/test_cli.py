@@ -74,8 +74,16 @@ def test_environment_supplies_defaults_and_flags_win() -> None:
 
 def test_upstream_camel_case_flags_are_accepted() -> None:
     args = parse_args(
-        ["--automaticShutdownDelaySec", "5", "--readyIterations", "2", "--readyDelaySec", "1",
-         "--gracefulTerminationDelaySec", "3"],
+        [
+            "--automaticShutdownDelaySec",
+            "5",
+            "--readyIterations",
+            "2",
+            "--readyDelaySec",
+            "1",
+            "--gracefulTerminationDelaySec",
+            "3",
+        ],
         {},
     )
     assert (args.automatic_shutdown_delay_sec, args.ready_iterations) == (5, 2)
@@ -85,10 +93,25 @@ def test_upstream_camel_case_flags_are_accepted() -> None:
 def test_help_names_every_flag_of_the_issue(capsys: pytest.CaptureFixture[str]) -> None:
     text = build_parser().format_help()
     for flag in [
-        "--port", "--port-name", "--ready", "--udp", "--tcp", "--ready-delay-sec",
-        "--automatic-shutdown-delay-sec", "--ready-iterations", "--graceful-termination-delay-sec",
-        "--player-tracking", "--idle-timeout-sec", "--shutdown-when-empty-sec", "--admin-token",
-        "--insecure-admin", "--metrics-port", "--log-format", "--loop", "--address", "--run-local-sidecar",
+        "--port",
+        "--port-name",
+        "--ready",
+        "--udp",
+        "--tcp",
+        "--ready-delay-sec",
+        "--automatic-shutdown-delay-sec",
+        "--ready-iterations",
+        "--graceful-termination-delay-sec",
+        "--player-tracking",
+        "--idle-timeout-sec",
+        "--shutdown-when-empty-sec",
+        "--admin-token",
+        "--insecure-admin",
+        "--metrics-port",
+        "--log-format",
+        "--loop",
+        "--address",
+        "--run-local-sidecar",
     ]:
         assert flag in text
     for env in ["PORT", "READY", "UDP", "TCP", "ADMIN_TOKEN"]:
@@ -101,8 +124,16 @@ async def test_unreachable_sidecar_exits_1_without_traceback() -> None:
         port = s.getsockname()[1]
     env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(port)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sample_server", "--sdk-connect-timeout", "0.5", "--loop", "asyncio",
-        env=env, stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "sample_server",
+        "--sdk-connect-timeout",
+        "0.5",
+        "--loop",
+        "asyncio",
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
     )
     async with asyncio.timeout(20):
         _, err = await proc.communicate()
@@ -114,8 +145,15 @@ async def test_unreachable_sidecar_exits_1_without_traceback() -> None:
 async def _start(sidecar: LocalSidecar, *args: str) -> tuple[asyncio.subprocess.Process, int]:
     env = {**os.environ, "AGONES_SDK_GRPC_HOST": sidecar.host, "AGONES_SDK_GRPC_PORT": str(sidecar.port)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sample_server", "--port", "0", *args,
-        env=env, stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "sample_server",
+        "--port",
+        "0",
+        *args,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
     )
     assert proc.stderr is not None
     async with asyncio.timeout(20):
@@ -168,8 +206,14 @@ async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
         port = s.getsockname()[1]
     env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(port)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sample_server", "--sdk-connect-timeout", "60",
-        env=env, stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "sample_server",
+        "--sdk-connect-timeout",
+        "60",
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
     )
     assert proc.stderr is not None
     try:

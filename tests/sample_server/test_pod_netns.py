@@ -126,8 +126,14 @@ async def _in_pod(netns: str, *cmd: str, ready: str, env: dict[str, str]) -> Asy
     """Run `cmd` inside the namespace until a stderr line matches `ready`; yield the lines so far."""
     assert IP is not None
     proc = await asyncio.create_subprocess_exec(
-        IP, "netns", "exec", netns, *cmd,
-        env={**os.environ, **env}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        IP,
+        "netns",
+        "exec",
+        netns,
+        *cmd,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     lines: list[str] = []
     try:
@@ -166,8 +172,15 @@ async def test_pod_reached_directly_by_both_pod_ips(tmp_path: Path) -> None:
     manifest.write_text(yaml.safe_dump(MANIFEST))
     bindir = Path(sys.executable).parent
     with _pod() as (netns, pod6, pod4):
-        sidecar_cmd = (str(bindir / "agones-local-sidecar"), "-f", str(manifest), "--address", "::",
-                       "--grpc-port", str(SIDECAR_PORT))
+        sidecar_cmd = (
+            str(bindir / "agones-local-sidecar"),
+            "-f",
+            str(manifest),
+            "--address",
+            "::",
+            "--grpc-port",
+            str(SIDECAR_PORT),
+        )
         server_cmd = (str(bindir / "sample-game-server"), "--admin-token", TOKEN, "--loop", "asyncio")
         env = {"AGONES_SDK_GRPC_HOST": "localhost", "AGONES_SDK_GRPC_PORT": str(SIDECAR_PORT)}
         async with (
