@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import sys
 from collections.abc import AsyncIterator
 
 import grpc
@@ -258,3 +259,63 @@ async def test_unhealthy_after_missed_pings_and_not_before() -> None:
                         break
             await sdk.ready()  # no call moves it out of Unhealthy
             assert (await sdk.get_game_server()).status.state is State.UNHEALTHY
+
+
+async def _start_sidecar_process(port: int) -> asyncio.subprocess.Process:
+    cmd = [sys.executable, "-m", "aioagones.local", "--address", "127.0.0.1", "--grpc-port", str(port)]
+    return await asyncio.create_subprocess_exec(*cmd, stderr=asyncio.subprocess.PIPE)  # its call log
+
+
+async def _read_until(proc: asyncio.subprocess.Process, *texts: str) -> None:
+    """Read the process's log until every one of `texts` has appeared, in any order."""
+    assert proc.stderr is not None
+    missing = {t.encode() for t in texts}
+    async with asyncio.timeout(10):
+        while missing:
+            line = await proc.stderr.readline()
+            missing = {t for t in missing if t not in line}
+
+
+async def test_sidecar_process_killed_and_restarted() -> None:
+    """A sidecar that dies without a word (SIGKILL) and comes back: health and watch resume."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    first = await _start_sidecar_process(port)
+    seen: asyncio.Queue[GameServer] = asyncio.Queue()
+    try:
+        async with SDK("127.0.0.1", port, connect_timeout=10, health_interval=0.1) as sdk:
+
+            async def watch() -> None:
+                async for gs in sdk.watch_game_server():
+                    seen.put_nowait(gs)
+
+            watcher = asyncio.create_task(watch())
+            async with asyncio.timeout(5):
+                await sdk.allocate()
+                while (await seen.get()).status.state is not State.ALLOCATED:
+                    pass
+            first.kill()
+            await first.wait()
+            with pytest.raises(SidecarUnavailableError):
+                await sdk.get_game_server()
+
+            second = await _start_sidecar_process(port)
+            try:
+                await _read_until(second, "Health() stream opened", "WatchGameServer() opened")
+                async with asyncio.timeout(5):
+                    # The new sidecar starts from its default GameServer (Ready); the watch shows it.
+                    while (await seen.get()).status.state is not State.READY:
+                        pass
+                    await sdk.allocate()
+                    while (await seen.get()).status.state is not State.ALLOCATED:
+                        pass
+                watcher.cancel()
+                await asyncio.wait([watcher])
+            finally:
+                second.kill()
+                await second.wait()
+    finally:
+        if first.returncode is None:
+            first.kill()
+            await first.wait()
