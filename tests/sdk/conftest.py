@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from aioagones import SDK
 from aioagones.testing import LocalSidecar
+
+from ._support import free_port, sidecar_command
 
 
 @pytest.fixture
@@ -28,11 +28,8 @@ async def sdk(sidecar: LocalSidecar) -> AsyncIterator[SDK]:
 @pytest.fixture
 def sidecar_process() -> Iterator[int]:
     """`agones-local-sidecar` in its own process (so this loop holds only the client's tasks); its port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "aioagones.local", "--address", "127.0.0.1", "--grpc-port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    proc = subprocess.Popen(sidecar_command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield port
     finally:

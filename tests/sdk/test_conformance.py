@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 from aioagones import SDK, GameServer
 from aioagones.testing import LocalSidecar
 
-from ._poll import until
+from ._support import free_port, until
 
 EXPECTED = set(
     "ready allocate setlabel setannotation gameserver health shutdown watch reserve "
@@ -19,9 +18,7 @@ EXPECTED = set(
 
 
 async def test_conformance_sequence() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     sdk = SDK("127.0.0.1", port, connect_timeout=10, health_interval=None)
     connecting = asyncio.create_task(sdk.connect())
     await asyncio.sleep(1)  # the sidecar may come up after the client

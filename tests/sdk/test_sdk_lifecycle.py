@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import sys
 from collections.abc import AsyncIterator
 
 import grpc
@@ -24,18 +22,11 @@ from aioagones import (
 from aioagones._pb import sdk_pb2
 from aioagones.testing import LocalSidecar
 
-from ._poll import until
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from ._support import free_port, sidecar_command, until
 
 
 async def test_connect_waits_for_a_sidecar_that_starts_late() -> None:
-    port = _free_port()
+    port = free_port()
     sdk = SDK("127.0.0.1", port, connect_timeout=10, health_interval=None)
     connecting = asyncio.create_task(sdk.connect())
     await asyncio.sleep(1.5)  # the sidecar comes up 1.5 s after the game starts waiting
@@ -48,7 +39,7 @@ async def test_connect_waits_for_a_sidecar_that_starts_late() -> None:
 
 
 async def test_connect_timeout_names_the_address_and_the_wait() -> None:
-    port = _free_port()
+    port = free_port()
     sdk = SDK("127.0.0.1", port, connect_timeout=0.5, health_interval=None)
     with pytest.raises(SidecarUnavailableError) as info:
         async with asyncio.timeout(5):
@@ -262,8 +253,7 @@ async def test_unhealthy_after_missed_pings_and_not_before() -> None:
 
 
 async def _start_sidecar_process(port: int) -> asyncio.subprocess.Process:
-    cmd = [sys.executable, "-m", "aioagones.local", "--address", "127.0.0.1", "--grpc-port", str(port)]
-    return await asyncio.create_subprocess_exec(*cmd, stderr=asyncio.subprocess.PIPE)  # its call log
+    return await asyncio.create_subprocess_exec(*sidecar_command(port), stderr=asyncio.subprocess.PIPE)  # its call log
 
 
 async def _read_until(proc: asyncio.subprocess.Process, *texts: str) -> None:
@@ -278,9 +268,7 @@ async def _read_until(proc: asyncio.subprocess.Process, *texts: str) -> None:
 
 async def test_sidecar_process_killed_and_restarted() -> None:
     """A sidecar that dies without a word (SIGKILL) and comes back: health and watch resume."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     first = await _start_sidecar_process(port)
     seen: asyncio.Queue[GameServer] = asyncio.Queue()
     try:
