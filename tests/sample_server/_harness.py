@@ -52,15 +52,6 @@ async def running(
                 await task
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    """Return once `predicate()` holds (checked every 10 ms); TimeoutError after `timeout` s."""
-    async with asyncio.timeout(timeout):
-        while True:
-            if predicate():
-                return
-            await asyncio.sleep(0.01)
-
-
 class Client:
     """A UDP client socket (IPv4 or IPv6) with bounded waits."""
 

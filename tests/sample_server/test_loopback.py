@@ -15,7 +15,8 @@ from aioagones import GameServer
 from sample_server import ServerConfig
 from sample_server import protocol as p
 
-from ._harness import TOKEN, Client, Running, running, until
+from .._wait import until
+from ._harness import TOKEN, Client, Running, running
 
 # Upstream's replies, in an order that works on the reference local GameServer
 # (name `local`, counter rooms {1/10}, list players [test0, test1, test2] / 100).

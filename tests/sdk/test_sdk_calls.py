@@ -21,7 +21,7 @@ from aioagones import (
 )
 from aioagones.testing import LocalSidecar
 
-from ._support import until
+from .._wait import until
 
 
 async def _until(sdk: SDK, predicate: Callable[[GameServer], bool]) -> GameServer:

@@ -22,7 +22,8 @@ from aioagones import (
 from aioagones._pb import sdk_pb2
 from aioagones.testing import LocalSidecar
 
-from ._support import free_port, sidecar_command, until
+from .._wait import until
+from ._support import free_port, sidecar_command
 
 
 async def test_connect_waits_for_a_sidecar_that_starts_late() -> None:
