@@ -29,9 +29,12 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "ACK_PREFIX",
     "ADMIN_COMMANDS",
     "AMPLIFICATION_SLACK",
     "COMMAND_WORDS",
+    "JOIN_WORD",
+    "LEAVE_WORD",
     "MAX_DATAGRAM",
     "MAX_PLAYER_ID",
     "PUBLIC_COMMANDS",
@@ -69,6 +72,15 @@ __all__ = [
     "success_reply",
     "values_reply",
 ]
+
+ACK_PREFIX = b"ACK: "
+"""What every successful reply starts with; an echo is `ACK_PREFIX + text + newline`."""
+
+JOIN_WORD = b"JOIN"
+"""The command word that starts a player session (`JOIN <id>`)."""
+
+LEAVE_WORD = b"LEAVE"
+"""The command word that ends the sender's player session."""
 
 MAX_DATAGRAM = 1024
 """Bytes of a datagram that are read; the rest is cut off (upstream's read buffer)."""
@@ -395,7 +407,7 @@ def _error_text(exc: ValueError) -> Reply:
 
 def ack(text: bytes) -> bytes:
     """`ACK: <text>\\n`: the echo, and the reply to a command that did what it was asked."""
-    return b"ACK: " + text + b"\n"
+    return ACK_PREFIX + text + b"\n"
 
 
 def ack_tcp(line: bytes) -> bytes:
