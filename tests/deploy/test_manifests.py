@@ -1,12 +1,14 @@
 """Every manifest under deploy/ has the shape the API server would accept.
 
-The GameServer and Fleet schemas are the real Agones CRD schemas kept in ``../shared/schemas/agones``
-(beside the repository, in CI as here). On top of plain JSON Schema validation the check also rejects
-fields the schema does not declare, as ``kubectl``'s strict field validation does: a typo such as
-``portPolcy`` would otherwise be pruned silently and the port would fall back to ``Dynamic``.
+The GameServer, Fleet and FleetAutoscaler schemas are the real Agones CRD schemas, kept in
+``schemas/agones`` beside this file (its README says which Agones version and how to refresh them).
+On top of plain JSON Schema validation the check also rejects fields the schema does not declare,
+as ``kubectl``'s strict field validation does: a typo such as ``portPolcy`` would otherwise be
+pruned silently and the port would fall back to ``Dynamic``.
 
-There is no CRD schema for GameServerAllocation in shared/ (it is not stored, only created), so a
-small schema written from the Agones ``allocation.agones.dev/v1`` types checks the fields we use.
+GameServerAllocation has no CRD (Agones' API extension serves it; it is created, never stored), so
+a small schema of ours, written from the Agones ``allocation.agones.dev/v1`` types, checks the fields
+we use.
 """
 
 from __future__ import annotations
@@ -23,81 +25,19 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
-SCHEMAS = REPO.parent / "shared" / "schemas" / "agones"
+SCHEMAS = Path(__file__).resolve().parent / "schemas" / "agones"
 
 Json = dict[str, Any]
 
 _LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
 _DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
-# Written from GameServerAllocationSpec / GameServerSelector / MetaPatch in Agones' allocation v1
-# types: only what a user of this project needs, and nothing unknown allowed.
-_SELECTOR: Json = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "matchLabels": {"type": "object", "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE}},
-        "matchExpressions": {"type": "array", "items": {"type": "object"}},
-        "gameServerState": {"enum": ["Ready", "Allocated"]},
-        "players": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "minAvailable": {"type": "integer", "minimum": 0},
-                "maxAvailable": {"type": "integer", "minimum": 0},
-            },
-        },
-        "counters": {"type": "object"},
-        "lists": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "containsValue": {"type": "string"},
-                    "minAvailable": {"type": "integer", "minimum": 0},
-                    "maxAvailable": {"type": "integer", "minimum": 0},
-                },
-            },
-        },
-    },
-}
-ALLOCATION_SCHEMA: Json = {
-    "type": "object",
-    "required": ["spec"],
-    "properties": {
-        "spec": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["selectors"],
-            "properties": {
-                "selectors": {"type": "array", "minItems": 1, "items": _SELECTOR},
-                "scheduling": {"enum": ["Packed", "Distributed"]},
-                "metadata": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "labels": {
-                            "type": "object",
-                            "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE},
-                        },
-                        "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
-                    },
-                },
-                "priorities": {"type": "array"},
-                "counters": {"type": "object"},
-                "lists": {"type": "object"},
-            },
-        },
-    },
-}
-
-# (apiVersion, kind) -> the schema file in shared/, or the in-test schema above.
-KINDS: dict[tuple[str, str], str | Json] = {
+# (apiVersion, kind) -> its schema file in SCHEMAS.
+KINDS: dict[tuple[str, str], str] = {
     ("agones.dev/v1", "GameServer"): "gameserver.agones.dev.v1.openapi.json",
     ("agones.dev/v1", "Fleet"): "fleet.agones.dev.v1.openapi.json",
     ("autoscaling.agones.dev/v1", "FleetAutoscaler"): "fleetautoscaler.autoscaling.agones.dev.v1.openapi.json",
-    ("allocation.agones.dev/v1", "GameServerAllocation"): ALLOCATION_SCHEMA,
+    ("allocation.agones.dev/v1", "GameServerAllocation"): "gameserverallocation.allocation.agones.dev.v1.schema.json",
 }
 
 
@@ -115,14 +55,9 @@ def load_documents(path: Path) -> list[Json]:
 
 @pytest.fixture(scope="module")
 def schemas() -> dict[tuple[str, str], Json]:
-    if not SCHEMAS.is_dir():
-        pytest.fail(
-            f"the Agones CRD schemas are missing: expected {SCHEMAS} (shared/ beside the repository "
-            "clone, as CI lays it out); the manifests cannot be checked without them"
-        )
     loaded: dict[tuple[str, str], Json] = {}
     for key, source in KINDS.items():
-        raw = source if isinstance(source, dict) else json.loads((SCHEMAS / source).read_text(encoding="utf-8"))
+        raw = json.loads((SCHEMAS / source).read_text(encoding="utf-8"))
         loaded[key] = _with_object_envelope(raw, *key)
     return loaded
 
