@@ -142,14 +142,22 @@ class SidecarServer:
             logger.info("GameServer ports: %s; addresses: %s", ports, addresses)
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop serving; open calls are cancelled after `grace` seconds (None: at once). Harmless twice."""
+        """Stop serving: refuse new calls, end open streams with UNAVAILABLE. Harmless twice.
+
+        Args:
+            grace: how long open calls may take to end before they are cancelled (None: 1 s).
+        """
         server, timer, core = self._server, self._timer, self._core
         self._server = self._timer = self._core = None
         # Refuse new calls first, as a sidecar that is gone would: a stream opened after the open
-        # ones were ended would otherwise look, to a client, like the sidecar coming back.
-        stopped = asyncio.ensure_future(server.stop(grace)) if server is not None else None
+        # ones were ended would otherwise look, to a client, like the sidecar coming back. grpc's
+        # own grace must outlast core.close(): a grpc server past its grace cancels every open call
+        # ("Cancelling all calls"), and a stream it reaches first never gets our UNAVAILABLE. The
+        # grace is an upper bound: stop() returns as soon as the last call has ended.
+        close_timeout = 1.0 if grace is None else grace
+        stopped = asyncio.ensure_future(server.stop(close_timeout + 1.0)) if server is not None else None
         if core is not None:
-            await core.close(timeout=1.0 if grace is None else grace)
+            await core.close(timeout=close_timeout)
         if timer is not None:
             timer.cancel()
             await asyncio.wait([timer])  # unlike `await timer`, a cancellation of stop() itself still propagates
