@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The sample game server image (sample-game-server), for Agones with portPolicy None: see docs/deploy.md.
 #
 #   docker build -t sample-game-server:0.1.0 .
@@ -13,7 +12,7 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY sdk/ sdk/
 COPY sample_server/ sample_server/
 # Every runtime dependency (grpcio, protobuf, uvloop, PyYAML) ships binary wheels for Linux.
@@ -25,8 +24,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 # The wheels are bind-mounted from the first stage, so they never become a layer of this image.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-cache-dir --no-index /wheels/*.whl
-RUN groupadd --system --gid 10001 game \
-    && useradd --system --uid 10001 --gid game --no-create-home --home-dir /nonexistent \
+# Not --system: 10001 lies outside the system id range, and useradd would warn about it.
+RUN groupadd --gid 10001 game \
+    && useradd --uid 10001 --gid game --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin game
 # Bytecode was compiled by the install above; at run time site-packages is read-only to the game user.
 ENV PYTHONUNBUFFERED=1 \
