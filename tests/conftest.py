@@ -44,6 +44,7 @@ TIERS: dict[str, str] = {
     "sdk/test_sdk_calls.py": "loopback",
     "sdk/test_sdk_lifecycle.py": "loopback",
     "sdk/test_validation.py": "unit",
+    "test_docs.py": "loopback",
 }
 
 _HERE = Path(__file__).resolve().parent
