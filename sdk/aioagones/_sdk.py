@@ -152,7 +152,7 @@ class SDK:
         Raises:
             SDKClosedError: the SDK is not connected (never, or no longer).
         """
-        self._transport.stubs  # noqa: B018  # raises SDKClosedError when not connected
+        self._transport.check_open()
         async for state in self._transport.changes():
             yield state
 

@@ -136,6 +136,10 @@ class Transport:
             raise SDKClosedError(_CLOSED if self.closed else _NOT_CONNECTED)
         return self._stubs
 
+    def check_open(self) -> None:
+        """SDKClosedError if the channel is not open (never opened, or closed)."""
+        self.stubs  # noqa: B018  # the property is the check
+
     @property
     def is_open(self) -> bool:
         """Whether the channel is open (connect() began and close() was not called)."""
