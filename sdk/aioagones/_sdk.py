@@ -67,7 +67,9 @@ class SDK:
         health_interval: float | None = 2.0,
         on_state_change: StateCallback | None = None,
     ) -> None:
-        self.host = require_str("SDK", "host", host) if host else os.environ.get(ENV_GRPC_HOST) or DEFAULT_HOST
+        if host is not None:
+            require_str("SDK", "host", host)
+        self.host = host or os.environ.get(ENV_GRPC_HOST) or DEFAULT_HOST
         self.port = as_int("SDK", "port", port) if port is not None else _env_port()
         if not 0 < self.port < 65536:
             raise InvalidArgumentError(f"SDK(): sidecar port {self.port} is not in 1-65535")
@@ -223,12 +225,13 @@ class SDK:
         Raises:
             SidecarUnavailableError: the stream broke; the next ping opens a new one.
         """
-        stub = self._transport.stubs.sdk
+        self._transport.check_open()
         async with self._health_lock:
             while True:
                 fresh = self._health_call is None
                 if self._health_call is None:
-                    self._health_call = stub.Health(None)  # written to with .write()
+                    # The stubs are fetched here, under the lock, so a close() meanwhile is an SDKClosedError.
+                    self._health_call = self._transport.stubs.sdk.Health(None)  # written to with .write()
                 try:
                     await asyncio.wait_for(self._health_call.write(sdk_pb2.Empty()), self.call_timeout)
                     break

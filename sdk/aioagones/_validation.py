@@ -70,9 +70,8 @@ def require_seconds(method: str, argument: str, value: object, *, what: str = ""
     else:
         raise _wrong_type(method, argument, "a number of seconds or a datetime.timedelta", value)
     if not (math.isfinite(seconds) and 0 <= seconds <= INT64_MAX):
-        raise InvalidArgumentError(
-            f"{method}(): {what or argument} must be 0 or more seconds (and finite), not {seconds:g} s"
-        )
+        bounds = "at most 2**63 - 1 seconds" if seconds > 0 else "0 or more seconds (and finite)"
+        raise InvalidArgumentError(f"{method}(): {what or argument} must be {bounds}, not {seconds:g} s")
     return seconds
 
 

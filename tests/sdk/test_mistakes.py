@@ -105,6 +105,7 @@ async def test_wrong_types_name_the_argument(
         (lambda sdk: sdk.reserve(timedelta(seconds=-3)), r"reserve duration must be 0 or more seconds .*not -3 s$"),
         (lambda sdk: sdk.reserve(-0.5), r"not -0.5 s$"),
         (lambda sdk: sdk.reserve(float("nan")), r"not nan s$"),
+        (lambda sdk: sdk.reserve(1e300), r"at most 2\*\*63 - 1 seconds, not 1e\+300 s$"),
         (lambda sdk: sdk.alpha.set_player_capacity(-1), r"set_player_capacity\(\): capacity must be 0 or more, not -1"),
         (lambda sdk: sdk.beta.increment_counter("rooms", -1), r"amount must be 0 or more, not -1; use decrement_count"),
         (lambda sdk: sdk.beta.set_counter_count("rooms", 2**63), r"count must be 0 or more, not 9223372036854775808"),
