@@ -6,6 +6,8 @@ async with SDK() as sdk:
         ...
 """
 
+from ._alpha import Alpha
+from ._beta import Beta
 from ._errors import (
     AgonesError,
     AlreadyExistsError,
@@ -31,7 +33,8 @@ from ._models import (
     State,
     Status,
 )
-from ._sdk import SDK, Alpha, Beta
+from ._sdk import SDK
+from ._transport import ConnectionState
 
 __all__ = [
     "SDK",
@@ -40,6 +43,7 @@ __all__ = [
     "Alpha",
     "AlreadyExistsError",
     "Beta",
+    "ConnectionState",
     "Counter",
     "CounterStatus",
     "GameServer",

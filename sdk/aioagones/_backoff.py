@@ -1,16 +1,13 @@
-"""Reconnect pacing and outage reporting shared by the health stream and every watch.
+"""Reconnect pacing shared by the health stream and every watch.
 
 Backoff is capped exponential with full jitter (each wait uniform in [0, min(cap, base * 2**n)]),
 so many game servers whose sidecars restart together do not reconnect in lock step.
-An outage is logged once when it starts and once when it ends, however many attempts it takes.
+(Outages are logged by the transport, once when one starts and once when it ends.)
 """
 
 from __future__ import annotations
 
-import logging
 import random
-
-logger = logging.getLogger("aioagones")
 
 
 class Backoff:
@@ -29,23 +26,3 @@ class Backoff:
     def reset(self) -> None:
         """Start again from the base after a success."""
         self._attempt = 0
-
-
-class Outage:
-    """Tracks whether the sidecar is reachable and logs each change once."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        self.down = False
-
-    def lost(self, reason: str) -> None:
-        """Note a failure that means the sidecar is away."""
-        if not self.down:
-            self.down = True
-            logger.warning("Agones sidecar at %s unavailable (%s); reconnecting", self.address, reason)
-
-    def restored(self) -> None:
-        """Note a success."""
-        if self.down:
-            self.down = False
-            logger.info("Agones sidecar at %s is back", self.address)

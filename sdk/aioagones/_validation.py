@@ -1,21 +1,78 @@
-"""What a cluster sidecar accepts as a label or annotation, checked before anything is sent.
+"""Every argument check of the SDK, made before anything is sent, so a mistake names itself.
 
-The sidecar stores a key `k` as `agones.dev/sdk-k`; Kubernetes then requires that whole
-key to be a qualified name (so `k` is at most 59 characters of `[-A-Za-z0-9_.]`, starting
-and ending with an alphanumeric) and a label value to be at most 63 such characters
-(empty allowed). Annotation values may be any text. The functions return a message
+Argument checks: a value of the wrong type is a `TypeError` and one out of range an
+`InvalidArgumentError`, both naming the method and the argument, e.g.
+`set_label(): key must be a str, not int (123)`.
+
+Label and annotation rules, as a cluster sidecar applies them: the sidecar stores a key
+`k` as `agones.dev/sdk-k`; Kubernetes then requires that whole key to be a qualified name
+(so `k` is at most 59 characters of `[-A-Za-z0-9_.]`, starting and ending with an
+alphanumeric) and a label value to be at most 63 such characters (empty allowed).
+Annotation values may be any text. `label_error` / `annotation_error` return a message
 naming what is wrong, or None, so the client and the local sidecar share one rule.
 """
 
 from __future__ import annotations
 
+import math
+import operator
 import re
+from datetime import timedelta
+from typing import SupportsIndex
 
-SDK_PREFIX = "agones.dev/sdk-"
+from ._constants import SDK_METADATA_PREFIX
+from ._errors import InvalidArgumentError
+
+SDK_PREFIX = SDK_METADATA_PREFIX
+INT64_MAX = 2**63 - 1
 _NAME_MAX = 63
 _KEY_MAX = _NAME_MAX - len("sdk-")
 _NAME = re.compile(r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
 _ANNOTATIONS_MAX_BYTES = 256 * 1024
+
+
+def _wrong_type(method: str, argument: str, expected: str, value: object) -> TypeError:
+    return TypeError(f"{method}(): {argument} must be {expected}, not {type(value).__name__} ({value!r})")
+
+
+def require_str(method: str, argument: str, value: object) -> str:
+    """`value` if it is a str; else a TypeError naming `method` and `argument`."""
+    if not isinstance(value, str):
+        raise _wrong_type(method, argument, "a str", value)
+    return value
+
+
+def as_int(method: str, argument: str, value: object) -> int:
+    """`value` as an int; a TypeError naming `method` and `argument` for a non-integer (a float, a str, a bool)."""
+    # An int, or anything that is an integer (numpy's too), but never a float or a bool.
+    if isinstance(value, bool) or not isinstance(value, SupportsIndex):
+        raise _wrong_type(method, argument, "an int", value)
+    return operator.index(value)
+
+
+def require_int(
+    method: str, argument: str, value: object, *, minimum: int = 0, maximum: int = INT64_MAX, hint: str = ""
+) -> int:
+    """`value` as an int in [minimum, maximum]: a TypeError for a non-integer, else InvalidArgumentError."""
+    number = as_int(method, argument, value)
+    if not minimum <= number <= maximum:
+        bounds = f"{minimum} or more" if maximum == INT64_MAX else f"{minimum} to {maximum}"
+        raise InvalidArgumentError(f"{method}(): {argument} must be {bounds}, not {number}{hint}")
+    return number
+
+
+def require_seconds(method: str, argument: str, value: object, *, what: str = "") -> float:
+    """`value` (a number or a timedelta) as finite seconds, 0 or more; TypeError or InvalidArgumentError if not."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise _wrong_type(method, argument, "a number of seconds or a datetime.timedelta", value)
+    if not (math.isfinite(seconds) and 0 <= seconds <= INT64_MAX):
+        bounds = "at most 2**63 - 1 seconds" if seconds > 0 else "0 or more seconds (and finite)"
+        raise InvalidArgumentError(f"{method}(): {what or argument} must be {bounds}, not {seconds:g} s")
+    return seconds
 
 
 def _key_error(kind: str, key: str) -> str | None:
