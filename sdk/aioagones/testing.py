@@ -49,7 +49,8 @@ class LocalSidecar:
 
     def __init__(self, manifest: Manifest = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         source = Path(manifest) if isinstance(manifest, os.PathLike) else manifest
-        self._server = SidecarServer(load_game_server(source), host=host, port=port)
+        watch_file = source if isinstance(source, str | Path) else None
+        self._server = SidecarServer(load_game_server(source), host=host, port=port, watch_file=watch_file)
 
     @property
     def host(self) -> str:

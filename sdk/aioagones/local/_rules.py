@@ -266,6 +266,15 @@ class GameServerRules:
             self.state.state = State.UNHEALTHY
             self._changed()
 
+    def replace(self, game_server: GameServerState, now: float) -> None:
+        """Take a new GameServer whole (its manifest was edited); a new state cancels a pending Reserve."""
+        if game_server.state != self.state.state:
+            self._reserve_until = None
+            if self.state.state == State.UNHEALTHY:
+                self.restart(now)  # brought back to life by hand: health checking starts over
+        self.state = game_server
+        self._changed()
+
     # -- metadata ----------------------------------------------------------------------------
 
     def set_label(self, key: str, value: str) -> None:
