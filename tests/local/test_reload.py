@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,12 @@ def manifest(mode: str = "dm", status: str = "") -> str:
     return MANIFEST.format(mode=mode, status=status)
 
 
+async def changes(sdk: SDK) -> AsyncGenerator[GameServer]:
+    """`watch_game_server()`, typed as the generator it is (so it can be closed)."""
+    async for gs in sdk.watch_game_server():
+        yield gs
+
+
 def write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
@@ -56,7 +62,7 @@ def path(tmp_path: Path) -> Path:
 
 async def test_an_edit_reaches_an_sdk_watcher(path: Path) -> None:
     async with LocalSidecar(manifest=path) as sidecar, SDK(sidecar.host, sidecar.port, health_interval=None) as sdk:
-        watch = sdk.watch_game_server()
+        watch = changes(sdk)
         first = await next_change(watch)
         assert first.object_meta.labels["mode"] == "dm"
         await sdk.beta.increment_counter("rooms")
@@ -84,7 +90,7 @@ async def test_an_edit_reaches_an_sdk_watcher(path: Path) -> None:
 
 async def test_a_status_state_allocated_edit_reaches_a_reserved_game_server(path: Path) -> None:
     async with LocalSidecar(manifest=path) as sidecar, SDK(sidecar.host, sidecar.port, health_interval=None) as sdk:
-        watch = sdk.watch_game_server()
+        watch = changes(sdk)
         await next_change(watch)
         await sdk.reserve(30)
         assert (await next_change(watch)).status.state == "Reserved"
@@ -101,7 +107,7 @@ async def test_a_broken_edit_is_logged_and_ignored_then_a_good_edit_is_accepted(
 ) -> None:
     caplog.set_level(logging.INFO, "aioagones.local")
     async with LocalSidecar(manifest=path) as sidecar, SDK(sidecar.host, sidecar.port, health_interval=None) as sdk:
-        watch = sdk.watch_game_server()
+        watch = changes(sdk)
         first = await next_change(watch)
 
         write(path, "metadata: [name: broken\n")
