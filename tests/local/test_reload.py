@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -68,14 +67,11 @@ async def test_an_edit_reaches_an_sdk_watcher(path: Path) -> None:
         await sdk.beta.increment_counter("rooms")
         assert (await next_change(watch)).status.counters["rooms"].count == 1
 
-        start = time.monotonic()
         write(path, manifest(mode="ctf"))
         edited = await next_change(watch)
-        elapsed = time.monotonic() - start
         await watch.aclose()
 
     assert edited.object_meta.labels["mode"] == "ctf"
-    assert elapsed < 5.0  # well under a second unless the machine is very busy; the poll is 0.25 s
     # What a cluster keeps stays; an update moves the generation on.
     assert edited.object_meta.uid == first.object_meta.uid
     assert edited.object_meta.creation_timestamp == first.object_meta.creation_timestamp

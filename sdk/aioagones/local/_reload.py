@@ -206,7 +206,12 @@ class ManifestWatcher:
             if signature is None:
                 logger.warning("%s: gone; still serving the last good GameServer until it is back", self.path)
                 continue
-            self.apply(rules, clock())
+            try:
+                self.apply(rules, clock())
+            except Exception:
+                # A bug here must not end reloading for the rest of the session.
+                logger.exception("%s: edit ignored, still serving the last good GameServer", self.path)
+                continue
             publish()
 
     def apply(self, rules: GameServerRules, now: float) -> bool:
