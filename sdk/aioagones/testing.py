@@ -39,7 +39,8 @@ class LocalSidecar:
 
     Args:
         manifest: None for the reference default GameServer (as `sdk-server --local` serves it);
-            a path to a GameServer manifest (YAML or JSON); or the manifest as a dict.
+            a path to a GameServer manifest (YAML or JSON), applied again on each write to it
+            while serving (see docs/local-sidecar.md); or the manifest as a dict.
         host: the address to listen on.
         port: 0 picks a free port at the first start; later starts reuse it.
 
