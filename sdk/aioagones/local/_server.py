@@ -1,4 +1,5 @@
-"""`SidecarServer`: runs the three SDK services on a grpc.aio server, plus the timer task.
+"""`SidecarServer`: runs the three SDK services on a grpc.aio server, plus the timer task
+(and, given the manifest file, the task that reloads it on each write: `_reload`).
 
 The timer task sleeps until the rules' next deadline (a Reserve running out, a health check
 failing) or until a call may have moved it, then lets the rules apply what is due. A server
