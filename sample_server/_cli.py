@@ -206,7 +206,8 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
         "GAMESERVER_FILE",
         str,
         None,
-        "with --run-local-sidecar: the GameServer manifest it serves (default: the reference one)",
+        "with --run-local-sidecar: the GameServer manifest it serves (default: the reference one); "
+        "each write to the file is applied, as by agones-local-sidecar -f",
         {},
     ),
     (

@@ -39,7 +39,8 @@ class LocalSidecar:
 
     Args:
         manifest: None for the reference default GameServer (as `sdk-server --local` serves it);
-            a path to a GameServer manifest (YAML or JSON); or the manifest as a dict.
+            a path to a GameServer manifest (YAML or JSON), applied again on each write to it
+            while serving (see docs/local-sidecar.md); or the manifest as a dict.
         host: the address to listen on.
         port: 0 picks a free port at the first start; later starts reuse it.
 
@@ -49,7 +50,8 @@ class LocalSidecar:
 
     def __init__(self, manifest: Manifest = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         source = Path(manifest) if isinstance(manifest, os.PathLike) else manifest
-        self._server = SidecarServer(load_game_server(source), host=host, port=port)
+        watch_file = source if isinstance(source, str | Path) else None
+        self._server = SidecarServer(load_game_server(source), host=host, port=port, watch_file=watch_file)
 
     @property
     def host(self) -> str:

@@ -394,6 +394,7 @@ def test_list_calls_refused(lists: dict[str, ListState], call: tuple[str, ...], 
         (["capacity", "values"], 1, ["x", "y"], (1, ["x"])),
         (["capacity"], 0, [], (0, [])),
         (["capacity"], 1000, [], (1000, ["a", "b", "c"])),
+        ([], 2, ["x"], (5, ["a", "b", "c"])),  # an empty mask is valid and changes nothing
     ],
 )
 def test_update_list(paths: list[str], capacity: int, values: list[str], result: tuple[int, list[str]]) -> None:
@@ -407,7 +408,8 @@ def test_update_list(paths: list[str], capacity: int, values: list[str], result:
 @pytest.mark.parametrize(
     ("name", "paths", "capacity", "code", "starts"),
     [
-        ("l", [], 1, Code.INVALID_ARGUMENT, "invalid argument. Field Mask Path(s): []"),
+        ("l", ["values"], -1, Code.OUT_OF_RANGE, "out of range. Capacity must be within range [0,1000]"),
+        ("l", [], 1001, Code.OUT_OF_RANGE, "out of range. Capacity must be within range [0,1000]"),
         ("l", ["name"], 1, Code.INVALID_ARGUMENT, "invalid argument. Field Mask Path(s): ['name']"),
         ("l", ["capacity"], -1, Code.OUT_OF_RANGE, "out of range. Capacity must be within range [0,1000]"),
         ("l", ["capacity"], 1001, Code.OUT_OF_RANGE, "out of range. Capacity must be within range [0,1000]"),

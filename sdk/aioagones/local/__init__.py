@@ -12,6 +12,9 @@ What it does:
 - With a manifest it starts `Scheduled`, takes metadata, `spec.health`, `spec.counters`,
   `spec.lists` and `spec.players` from it, derives `status.ports` from `spec.ports` by port
   policy and lists this machine's addresses as `PodIP` entries (see `_manifest`).
+- With a manifest file, each write to it is applied as `sdk-server --local` does (metadata,
+  spec and the file's `status.state`/`players`/`counters`/`lists`; ports and Pod IPs derived
+  again) and sent to every watcher; a file that is refused is logged and ignored (see `_reload`).
 - Health checking as in a cluster: `Unhealthy` once `failureThreshold` periods pass without a
   ping after `initialDelaySeconds`, unless `spec.health.disabled`; then nothing moves it out.
 - Labels and annotations are stored as `agones.dev/sdk-<key>` and validated; players, counters

@@ -82,7 +82,8 @@ def _parser() -> _Parser:
         default=env.get(ENV_FILE) or None,
         help=f"GameServer manifest (or a Fleet: one GameServer of its template), YAML or JSON: the sidecar "
         "then starts Scheduled, with status.ports "
-        f"derived from spec.ports and this machine's addresses as Pod IPs (env {ENV_FILE})",
+        f"derived from spec.ports and this machine's addresses as Pod IPs; each write to the file is "
+        f"applied to the GameServer and sent to every watcher (env {ENV_FILE})",
     )
     parser.add_argument(
         "--log-level",
@@ -143,5 +144,5 @@ def _main(argv: Sequence[str] | None) -> int:
         game_server = load_game_server(args.file)
     except ManifestError as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    server = SidecarServer(game_server, host=args.address, port=args.grpc_port)
+    server = SidecarServer(game_server, host=args.address, port=args.grpc_port, watch_file=args.file)
     return asyncio.run(_serve(server))

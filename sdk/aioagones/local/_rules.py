@@ -266,6 +266,15 @@ class GameServerRules:
             self.state.state = State.UNHEALTHY
             self._changed()
 
+    def replace(self, game_server: GameServerState, now: float) -> None:
+        """Take a new GameServer whole (its manifest was edited); a new state cancels a pending Reserve."""
+        if game_server.state != self.state.state:
+            self._reserve_until = None
+            if self.state.state == State.UNHEALTHY:
+                self.restart(now)  # brought back to life by hand: health checking starts over
+        self.state = game_server
+        self._changed()
+
     # -- metadata ----------------------------------------------------------------------------
 
     def set_label(self, key: str, value: str) -> None:
@@ -433,25 +442,28 @@ class GameServerRules:
         Values are de-duplicated; values beyond the capacity are dropped from the end, as a
         cluster does when the capacity shrinks.
 
+        An empty mask is valid and changes nothing (Agones' Node.js SDK sends one); the capacity
+        is checked whatever the mask, as both Agones sidecars do.
+
         Raises:
-            SidecarError: INVALID_ARGUMENT for an empty or unknown mask path; NOT_FOUND for an
+            SidecarError: INVALID_ARGUMENT for an unknown mask path; NOT_FOUND for an
                 unknown list; OUT_OF_RANGE for a capacity outside [0, 1000].
         """
         bad = [p for p in paths if p not in ("capacity", "values")]
-        if not paths or bad:
+        if bad:
             raise SidecarError(
                 Code.INVALID_ARGUMENT,
                 f"invalid argument. Field Mask Path(s): {list(paths)} are invalid for List. "
                 "Use valid field name(s): [capacity values]",
             )
+        if not 0 <= capacity <= MAX_LIST_CAPACITY:
+            raise SidecarError(
+                Code.OUT_OF_RANGE,
+                f"out of range. Capacity must be within range [0,{MAX_LIST_CAPACITY}]. Found Capacity: {capacity}",
+            )
         current = self._list(name)
         new = ListState(current.capacity, list(current.values))
         if "capacity" in paths:
-            if not 0 <= capacity <= MAX_LIST_CAPACITY:
-                raise SidecarError(
-                    Code.OUT_OF_RANGE,
-                    f"out of range. Capacity must be within range [0,{MAX_LIST_CAPACITY}]. Found Capacity: {capacity}",
-                )
             new.capacity = capacity
         if "values" in paths:
             new.values = _unique(values)

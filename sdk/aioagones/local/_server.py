@@ -1,4 +1,5 @@
-"""`SidecarServer`: runs the three SDK services on a grpc.aio server, plus the timer task.
+"""`SidecarServer`: runs the three SDK services on a grpc.aio server, plus the timer task
+(and, given the manifest file, the task that reloads it on each write: `_reload`).
 
 The timer task sleeps until the rules' next deadline (a Reserve running out, a health check
 failing) or until a call may have moved it, then lets the rules apply what is due. A server
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncGenerator, Callable
 from typing import Self
@@ -19,6 +21,7 @@ from typing import Self
 import grpc
 
 from aioagones._pb import alpha_pb2_grpc, beta_pb2_grpc, sdk_pb2, sdk_pb2_grpc
+from aioagones.local._reload import ManifestWatcher
 from aioagones.local._rules import GameServerRules, GameServerState
 from aioagones.local._servicers import AlphaServicer, BetaServicer, SDKServicer, SidecarCore
 
@@ -45,6 +48,8 @@ class SidecarServer:
         port: the port; 0 picks a free one at the first start, kept for later starts.
         clock: monotonic seconds, for timers (tests may pass their own).
         wall_clock: Unix seconds, for timestamps written into the GameServer.
+        watch_file: the manifest `game_server` was loaded from: while serving, each write to it
+            is applied to the GameServer and sent to every watcher (see `_reload`).
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class SidecarServer:
         port: int = DEFAULT_PORT,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        watch_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -64,6 +70,8 @@ class SidecarServer:
         self._core: SidecarCore | None = None
         self._server: grpc.aio.Server | None = None
         self._timer: asyncio.Task[None] | None = None
+        self._manifest = ManifestWatcher(watch_file) if watch_file is not None else None
+        self._reloader: asyncio.Task[None] | None = None
         self.calls: list[str] = []
         """The names of the calls received, in order, Agones conformance style (`ready`, `health` ...)."""
 
@@ -134,6 +142,10 @@ class SidecarServer:
         self._core = core
         self.rules.restart(self._clock())
         self._timer = asyncio.create_task(self._run_timer(core), name="aioagones.local timer")
+        if self._manifest is not None:
+            self._reloader = asyncio.create_task(
+                self._manifest.run(self.rules, core.publish, self._clock), name="aioagones.local reload"
+            )
         gs = self.rules.state
         logger.info("serving GameServer %r (state %s) on %s", gs.name, gs.state, self.address)
         if logger.isEnabledFor(logging.INFO):
@@ -147,8 +159,8 @@ class SidecarServer:
         Args:
             grace: how long open calls may take to end before they are cancelled (None: 1 s).
         """
-        server, timer, core = self._server, self._timer, self._core
-        self._server = self._timer = self._core = None
+        server, timer, core, reloader = self._server, self._timer, self._core, self._reloader
+        self._server = self._timer = self._core = self._reloader = None
         # Refuse new calls first, as a sidecar that is gone would: a stream opened after the open
         # ones were ended would otherwise look, to a client, like the sidecar coming back. grpc's
         # own grace must outlast core.close(): a grpc server past its grace cancels every open call
@@ -158,9 +170,10 @@ class SidecarServer:
         stopped = asyncio.ensure_future(server.stop(close_timeout + 1.0)) if server is not None else None
         if core is not None:
             await core.close(timeout=close_timeout)
-        if timer is not None:
-            timer.cancel()
-            await asyncio.wait([timer])  # unlike `await timer`, a cancellation of stop() itself still propagates
+        for task in (timer, reloader):
+            if task is not None:
+                task.cancel()
+                await asyncio.wait([task])  # unlike `await task`, a cancellation of stop() itself still propagates
         if stopped is not None:
             await stopped
             logger.info("stopped serving on %s", self.address)

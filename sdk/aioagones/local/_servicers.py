@@ -412,14 +412,13 @@ class BetaServicer(beta_pb2_grpc.SDKServicer):
             args.append(f"count={count}")
         if update.countDiff:
             args.append(f"countDiff={update.countDiff:+d}")
-        return await core.unary(
-            context,
-            "updatecounter",
-            "UpdateCounter",
-            ", ".join(args),
-            lambda: core.rules.update_counter(update.name, count=count, capacity=capacity, count_diff=update.countDiff),
-            _counter_line,
-        )
+
+        def run() -> beta_pb2.Counter:
+            if not request.HasField("counterUpdateRequest"):
+                raise SidecarError(Code.INVALID_ARGUMENT, "invalid argument. CounterUpdateRequest cannot be nil")
+            return core.rules.update_counter(update.name, count=count, capacity=capacity, count_diff=update.countDiff)
+
+        return await core.unary(context, "updatecounter", "UpdateCounter", ", ".join(args), run, _counter_line)
 
     async def GetList(self, request: beta_pb2.GetListRequest, context: _Context) -> beta_pb2.List:
         rules = self._core.rules

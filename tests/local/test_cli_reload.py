@@ -1,0 +1,77 @@
+"""`agones-local-sidecar -f FILE` in a subprocess: an edit reaches a watcher, a broken one is logged."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from pathlib import Path
+
+import grpc.aio
+
+from aioagones._pb import sdk_pb2, sdk_pb2_grpc
+
+MANIFEST = "metadata: {name: cli}\nspec: {health: {disabled: true}}\n"
+
+
+async def _start(*args: str) -> tuple[asyncio.subprocess.Process, int]:
+    """The command on a free loopback port, once it serves; its stderr is left to read."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aioagones.local",
+        "--address",
+        "127.0.0.1",
+        "--grpc-port",
+        "0",
+        *args,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    assert process.stderr is not None
+    try:
+        async with asyncio.timeout(20):
+            while line := (await process.stderr.readline()).decode():
+                if match := re.search(r"serving GameServer .* on \S+:(\d+)$", line.strip()):
+                    return process, int(match[1])
+        raise AssertionError("exited before serving")
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+        raise
+
+
+async def test_the_command_reloads_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "gs.yaml"
+    path.write_text(MANIFEST)
+    process, port = await _start("-f", str(path))
+    assert process.stderr is not None
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel, asyncio.timeout(10):
+            watch = sdk_pb2_grpc.SDKStub(channel).WatchGameServer(sdk_pb2.Empty())
+            first = await watch.read()
+            assert isinstance(first, sdk_pb2.GameServer)
+            assert first.status.state == "Scheduled"
+
+            path.write_text("metadata: {name: [\n")
+            while "edit ignored" not in (line := (await process.stderr.readline()).decode()):
+                assert line, "exited early"
+            assert str(path) in line
+            assert "still serving the last good GameServer: not valid YAML or JSON" in line
+
+            path.write_text(MANIFEST + "status: {state: Allocated}\n")
+            edited = await watch.read()
+            assert isinstance(edited, sdk_pb2.GameServer)
+            watch.cancel()
+        assert edited.status.state == "Allocated"
+        assert edited.object_meta.generation == first.object_meta.generation + 1
+        process.terminate()
+        async with asyncio.timeout(10):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
