@@ -100,16 +100,19 @@ async def test_program_block_runs_to_completion(where: str, code: str, tmp_path:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(script), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
+        finished = asyncio.create_task(proc.communicate())
+        ready = asyncio.create_task(sidecar.wait_for(lambda gs: gs.status.state is State.READY, 60))
         try:
-            async with asyncio.timeout(60):
-                await sidecar.wait_for(lambda gs: gs.status.state is State.READY, 60)
+            await asyncio.wait([finished, ready], timeout=60, return_when=asyncio.FIRST_COMPLETED)
+            if ready.done():
                 async with SDK(sidecar.host, sidecar.port, health_interval=None) as cluster:
                     await cluster.allocate()  # what a GameServerAllocation does to a Ready GameServer
-                output, _ = await proc.communicate()
+            await asyncio.wait([finished], timeout=60)
         finally:
+            ready.cancel()
             if proc.returncode is None:
                 proc.kill()
-                await proc.wait()
+            output, _ = await finished
         assert proc.returncode == 0, f"{where}:\n{output.decode()}"
         if "shutdown()" in code:
             assert sidecar.game_server.status.state is State.SHUTDOWN

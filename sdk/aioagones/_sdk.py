@@ -233,7 +233,10 @@ class SDK:
                     # The stubs are fetched here, under the lock, so a close() meanwhile is an SDKClosedError.
                     self._health_call = self._transport.stubs.sdk.Health(None)  # written to with .write()
                 try:
-                    await asyncio.wait_for(self._health_call.write(sdk_pb2.Empty()), self.call_timeout)
+                    # Not asyncio.wait_for: on 3.11 it loses a cancellation that lands as the write
+                    # completes, and close() would then wait for a health loop that never ends.
+                    async with asyncio.timeout(self.call_timeout):
+                        await self._health_call.write(sdk_pb2.Empty())
                     break
                 except (grpc.aio.AioRpcError, asyncio.InvalidStateError, TimeoutError) as exc:
                     self._health_call.cancel()
@@ -257,7 +260,7 @@ class SDK:
 
     async def _health_loop(self, interval: float) -> None:
         backoff = Backoff()
-        while True:
+        while not self._closed:
             if self._health_paused:
                 await asyncio.sleep(interval)
                 continue
