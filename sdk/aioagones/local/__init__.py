@@ -20,12 +20,12 @@ What it does:
 - On stop, open watch and health streams end with UNAVAILABLE, as when a sidecar goes away.
 """
 
+from aioagones.local._host import local_addresses
 from aioagones.local._manifest import (
     ManifestError,
     default_game_server,
     game_server_from_manifest,
     load_game_server,
-    local_addresses,
     read_manifest,
 )
 from aioagones.local._rules import (
