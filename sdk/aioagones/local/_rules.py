@@ -23,8 +23,9 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from aioagones._constants import LAST_ALLOCATED_ANNOTATION as LAST_ALLOCATED
+from aioagones._constants import MAX_LIST_CAPACITY
 from aioagones._models import State
-from aioagones._pb import alpha_pb2, beta_pb2, sdk_pb2
 from aioagones._validation import SDK_PREFIX, annotation_error, label_error
 
 __all__ = [
@@ -39,9 +40,6 @@ __all__ = [
     "SidecarError",
     "State",
 ]
-
-MAX_LIST_CAPACITY = 1000
-LAST_ALLOCATED = "agones.dev/last-allocated"
 
 
 class Code(enum.Enum):
@@ -103,7 +101,7 @@ class ListState:
 
 @dataclass
 class GameServerState:
-    """Everything the sidecar knows about its GameServer: what `snapshot()` sends."""
+    """Everything the sidecar knows about its GameServer (`_convert` makes the wire message of it)."""
 
     name: str
     namespace: str = "default"
@@ -146,46 +144,6 @@ class GameServerRules:
         self._health_start = now
         self._last_ping: float | None = None
 
-    # -- reading -----------------------------------------------------------------------------
-
-    def snapshot(self) -> sdk_pb2.GameServer:
-        """The GameServer as a new protobuf message (the caller may keep it)."""
-        gs = self.state
-        msg = sdk_pb2.GameServer()
-        meta = msg.object_meta
-        meta.name = gs.name
-        meta.namespace = gs.namespace
-        meta.uid = gs.uid
-        meta.resource_version = gs.resource_version
-        meta.generation = gs.generation
-        meta.creation_timestamp = gs.creation_timestamp
-        meta.labels.update(gs.labels)
-        meta.annotations.update(gs.annotations)
-        health = msg.spec.health
-        health.disabled = gs.health.disabled
-        health.period_seconds = gs.health.period_seconds
-        health.failure_threshold = gs.health.failure_threshold
-        health.initial_delay_seconds = gs.health.initial_delay_seconds
-        status = msg.status
-        status.state = gs.state
-        status.address = gs.address
-        for name, port in gs.ports:
-            status.ports.add(name=name, port=port)
-        for kind, address in gs.addresses:
-            status.addresses.add(type=kind, address=address)
-        if gs.players is not None:
-            status.players.SetInParent()
-            status.players.capacity = gs.players.capacity
-            status.players.count = len(gs.players.ids)
-            status.players.ids.extend(gs.players.ids)
-        for name, counter in gs.counters.items():
-            status.counters[name].count = counter.count
-            status.counters[name].capacity = counter.capacity
-        for name, lst in gs.lists.items():
-            status.lists[name].capacity = lst.capacity
-            status.lists[name].values.extend(lst.values)
-        return msg
-
     # -- state -------------------------------------------------------------------------------
 
     def _changed(self) -> None:
@@ -199,11 +157,11 @@ class GameServerRules:
             self.state.state = state
             self._changed()
 
-    def ready(self, now: float) -> None:
+    def ready(self) -> None:
         """`Ready`: state Ready; cancels a pending reserve timer."""
         self._set_state(State.READY)
 
-    def allocate(self, now: float, *, timestamp: str) -> None:
+    def allocate(self, *, timestamp: str) -> None:
         """`Allocate`: state Allocated, and the `agones.dev/last-allocated` annotation = `timestamp`."""
         if self.state.state == State.UNHEALTHY:
             return
@@ -212,7 +170,7 @@ class GameServerRules:
             self.state.annotations[LAST_ALLOCATED] = timestamp
             self._changed()
 
-    def shutdown(self, now: float) -> None:
+    def shutdown(self) -> None:
         """`Shutdown`: state Shutdown."""
         self._set_state(State.SHUTDOWN)
 
@@ -352,13 +310,13 @@ class GameServerRules:
         """`IsPlayerConnected`."""
         return self.state.players is not None and player_id in self.state.players.ids
 
-    def connected_players(self) -> alpha_pb2.PlayerIDList:
+    def connected_players(self) -> list[str]:
         """`GetConnectedPlayers`."""
-        return alpha_pb2.PlayerIDList(list=self.state.players.ids if self.state.players else [])
+        return list(self.state.players.ids) if self.state.players else []
 
     # -- counters (beta) ---------------------------------------------------------------------
 
-    def get_counter(self, name: str) -> beta_pb2.Counter:
+    def get_counter(self, name: str) -> CounterState:
         """`GetCounter`.
 
         Raises:
@@ -367,11 +325,11 @@ class GameServerRules:
         counter = self.state.counters.get(name)
         if counter is None:
             raise SidecarError(Code.NOT_FOUND, f"counter not found: {name}")
-        return beta_pb2.Counter(name=name, count=counter.count, capacity=counter.capacity)
+        return CounterState(counter.count, counter.capacity)
 
     def update_counter(
         self, name: str, *, count: int | None = None, capacity: int | None = None, count_diff: int = 0
-    ) -> beta_pb2.Counter:
+    ) -> CounterState:
         """`UpdateCounter`: set `capacity`, then `count`, then add `count_diff`, each checked.
 
         Raises:
@@ -400,7 +358,7 @@ class GameServerRules:
         if new != current:
             self.state.counters[name] = new
             self._changed()
-        return beta_pb2.Counter(name=name, count=new.count, capacity=new.capacity)
+        return CounterState(new.count, new.capacity)
 
     # -- lists (beta) ------------------------------------------------------------------------
 
@@ -411,10 +369,10 @@ class GameServerRules:
         return lst
 
     @staticmethod
-    def _list_pb(name: str, lst: ListState) -> beta_pb2.List:
-        return beta_pb2.List(name=name, capacity=lst.capacity, values=lst.values)
+    def _copy(lst: ListState) -> ListState:
+        return ListState(lst.capacity, list(lst.values))
 
-    def get_list(self, name: str) -> beta_pb2.List:
+    def get_list(self, name: str) -> ListState:
         """`GetList`.
 
         Raises:
@@ -423,11 +381,11 @@ class GameServerRules:
         lst = self.state.lists.get(name)
         if lst is None:
             raise SidecarError(Code.NOT_FOUND, f"list not found: {name}")
-        return self._list_pb(name, lst)
+        return self._copy(lst)
 
     def update_list(
         self, name: str, paths: Sequence[str], *, capacity: int = 0, values: Sequence[str] = ()
-    ) -> beta_pb2.List:
+    ) -> ListState:
         """`UpdateList`: replace the fields named in the mask (`capacity`, `values`).
 
         Values are de-duplicated; values beyond the capacity are dropped from the end, as a
@@ -459,9 +417,9 @@ class GameServerRules:
         if new != current:
             self.state.lists[name] = new
             self._changed()
-        return self._list_pb(name, new)
+        return self._copy(new)
 
-    def add_list_value(self, name: str, value: str) -> beta_pb2.List:
+    def add_list_value(self, name: str, value: str) -> ListState:
         """`AddListValue`.
 
         Raises:
@@ -478,9 +436,9 @@ class GameServerRules:
             raise SidecarError(Code.ALREADY_EXISTS, f"already exists. Value: {value} already in List: {name}")
         lst.values.append(value)
         self._changed()
-        return self._list_pb(name, lst)
+        return self._copy(lst)
 
-    def remove_list_value(self, name: str, value: str) -> beta_pb2.List:
+    def remove_list_value(self, name: str, value: str) -> ListState:
         """`RemoveListValue`.
 
         Raises:
@@ -491,4 +449,4 @@ class GameServerRules:
             raise SidecarError(Code.NOT_FOUND, f"not found. Value: {value} not found in List: {name}")
         lst.values.remove(value)
         self._changed()
-        return self._list_pb(name, lst)
+        return self._copy(lst)

@@ -18,9 +18,11 @@ from typing import Self
 
 import grpc
 
-from aioagones._pb import alpha_pb2_grpc, beta_pb2_grpc, sdk_pb2, sdk_pb2_grpc
+from aioagones._pb import sdk_pb2
+from aioagones.local._convert import game_server_pb
+from aioagones.local._core import SidecarCore
 from aioagones.local._rules import GameServerRules, GameServerState
-from aioagones.local._servicers import AlphaServicer, BetaServicer, SDKServicer, SidecarCore
+from aioagones.local._servicers import add_services
 
 __all__ = ["DEFAULT_PORT", "SidecarServer", "format_address"]
 
@@ -89,7 +91,7 @@ class SidecarServer:
 
     def snapshot(self) -> sdk_pb2.GameServer:
         """The current GameServer as a protobuf message."""
-        return self.rules.snapshot()
+        return game_server_pb(self.rules.state)
 
     async def changes(self) -> AsyncGenerator[sdk_pb2.GameServer]:
         """The current GameServer, then every change while the server runs.
@@ -117,9 +119,7 @@ class SidecarServer:
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         core = SidecarCore(self.rules, clock=self._clock, wall_clock=self._wall_clock)
         core.calls = self.calls
-        sdk_pb2_grpc.add_SDKServicer_to_server(SDKServicer(core), server)
-        alpha_pb2_grpc.add_SDKServicer_to_server(AlphaServicer(core), server)
-        beta_pb2_grpc.add_SDKServicer_to_server(BetaServicer(core), server)
+        add_services(server, core)
         try:
             port = server.add_insecure_port(format_address(self.host, self.port))
         except RuntimeError as exc:

@@ -1,0 +1,175 @@
+"""`SidecarCore`: what both front ends (gRPC and HTTP/JSON) share, so they can never disagree.
+
+It holds the rules, the names of the calls received, the watchers, and a wake-up for the timer
+task. `run(operation, request)` records a call, runs it against the rules, logs it in one line
+and (if it changed the GameServer) sends the GameServer to every watcher.
+
+Watchers: each open watch has a short backlog of snapshots. Publishing appends to every backlog
+without waiting, so nobody waits for a slow client; a backlog that overflows drops its oldest
+snapshots, so a slow watcher skips ahead to the latest states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from google.protobuf.message import Message
+
+from aioagones._pb import sdk_pb2
+from aioagones.local._convert import game_server_pb
+from aioagones.local._rules import GameServerRules, SidecarError
+
+if TYPE_CHECKING:
+    from aioagones.local._operations import Operation
+
+__all__ = ["STOPPING", "WATCH_BACKLOG", "SidecarCore"]
+
+logger = logging.getLogger("aioagones.local")
+
+WATCH_BACKLOG = 32
+"""Snapshots kept for a watcher that has not caught up; beyond that it skips to the newest."""
+
+STOPPING = "the local sidecar is stopping"
+
+
+class _Watcher:
+    def __init__(self, first: sdk_pb2.GameServer) -> None:
+        self._backlog: collections.deque[sdk_pb2.GameServer] = collections.deque([first], WATCH_BACKLOG)
+        self._ready = asyncio.Event()
+        self._ready.set()
+        self.closed = False
+
+    def put(self, snapshot: sdk_pb2.GameServer) -> None:
+        self._backlog.append(snapshot)
+        self._ready.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+    async def get(self) -> sdk_pb2.GameServer | None:
+        """The next snapshot, or None once closed."""
+        while not self._backlog and not self.closed:
+            self._ready.clear()
+            await self._ready.wait()
+        return None if self.closed else self._backlog.popleft()
+
+
+class SidecarCore:
+    """The state shared by the servicers and the server: rules, calls received, watchers."""
+
+    def __init__(
+        self,
+        rules: GameServerRules,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.rules = rules
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.calls: list[str] = []
+        self.changed = asyncio.Event()
+        """Set whenever the GameServer or a deadline may have changed (wakes the timer task)."""
+        self.stopping: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Done after `close()`: long-lived streams end with UNAVAILABLE, as when a sidecar goes away."""
+        self._watchers: set[_Watcher] = set()
+        self._streams = 0
+        self._streams_done = asyncio.Event()
+        self._streams_done.set()
+        self._published = rules.version
+
+    @property
+    def open_streams(self) -> int:
+        """Watch and health streams being served right now."""
+        return self._streams
+
+    async def streams_closed(self) -> None:
+        """Return once no watch or health stream is open."""
+        await self._streams_done.wait()
+
+    def publish(self) -> None:
+        """Send the GameServer to every watcher if it changed since the last time."""
+        self.changed.set()
+        if self.rules.version == self._published:
+            return
+        self._published = self.rules.version
+        snapshot = game_server_pb(self.rules.state)
+        for watcher in self._watchers:
+            watcher.put(snapshot)
+
+    async def close(self, timeout: float) -> None:  # noqa: ASYNC109
+        """End every watch and health stream (clients see UNAVAILABLE); wait up to `timeout` s for them.
+
+        Ending them here, rather than letting the grpc server cancel them, lets each handler finish
+        normally, so grpc logs no error for it.
+        """
+        if not self.stopping.done():
+            self.stopping.set_result(None)
+        for watcher in self._watchers:
+            watcher.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._streams_done.wait()
+
+    @contextlib.contextmanager
+    def stream(self) -> Iterator[None]:
+        """Count a watch or health stream as open while inside."""
+        self._streams += 1
+        self._streams_done.clear()
+        try:
+            yield
+        finally:
+            self._streams -= 1
+            if not self._streams:
+                self._streams_done.set()
+
+    def run(self, op: Operation, request: Any) -> Message:
+        """Record `op`, run it, log `Method(args) -> result` and publish a change.
+
+        Raises:
+            SidecarError: the rules refuse the call (logged with its code; nothing changed).
+        """
+        self.calls.append(op.call)
+        try:
+            reply = op.run(self, request)
+        except SidecarError as exc:
+            logger.info("%s(%s) -> %s: %s", op.method, op.args(request), exc.code.name, exc.message)
+            raise
+        if logger.isEnabledFor(logging.INFO):
+            shown = op.show(reply) if op.show is not None else f"state {self.rules.state.state}"
+            logger.info("%s(%s) -> %s", op.method, op.args(request), shown)
+        self.publish()
+        return reply
+
+    def ping(self) -> None:
+        """One health ping."""
+        self.calls.append("health")
+        self.rules.health(self.clock())
+        self.publish()
+
+    async def changes(self) -> AsyncGenerator[sdk_pb2.GameServer]:
+        """The current GameServer, then every change (skipping ahead if the consumer lags).
+
+        Ends when the sidecar stops.
+        """
+        if self.stopping.done():
+            return
+        watcher = _Watcher(game_server_pb(self.rules.state))
+        self._watchers.add(watcher)
+        try:
+            while (snapshot := await watcher.get()) is not None:
+                yield snapshot
+        finally:
+            self._watchers.discard(watcher)
+
+    @property
+    def watching(self) -> int:
+        """Watchers open right now."""
+        return len(self._watchers)
