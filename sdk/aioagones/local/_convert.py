@@ -72,25 +72,25 @@ def list_pb(name: str, lst: ListState) -> beta_pb2.List:
     return beta_pb2.List(name=name, capacity=lst.capacity, values=lst.values)
 
 
-def _null_unset_messages(msg: Message, out: dict[str, Any]) -> None:
-    # protojson's EmitUnpopulated writes an unset message field as null; json_format leaves it out.
+def _shaped(msg: Message, out: dict[str, Any]) -> dict[str, Any]:
+    # protojson writes fields in declaration order and, with EmitUnpopulated, an unset message
+    # field as null; json_format puts unset fields last and leaves unset messages out.
+    shaped: dict[str, Any] = {}
     for field in msg.DESCRIPTOR.fields:
-        if field.message_type is None or field.message_type.GetOptions().map_entry:
-            continue
         value = getattr(msg, field.name)
-        if not isinstance(value, Message):  # repeated: ours hold no message fields themselves
-            continue
-        if not msg.HasField(field.name):
-            out[field.name] = None
-        elif field.message_type.full_name.startswith("agones."):
-            _null_unset_messages(value, out[field.name])
+        if isinstance(value, Message) and not msg.HasField(field.name):
+            shaped[field.name] = None
+        elif isinstance(value, Message):
+            shaped[field.name] = _shaped(value, out[field.name])
+        else:
+            shaped[field.name] = out[field.name]
+    return shaped
 
 
 def to_json(msg: Message) -> dict[str, Any]:
     """`msg` as Agones' REST API writes it (proto names, int64 as strings, every field present)."""
     out = json_format.MessageToDict(msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
-    _null_unset_messages(msg, out)
-    return out
+    return _shaped(msg, out)
 
 
 def from_json(data: object, message_type: type[_M]) -> _M:

@@ -14,21 +14,22 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import datetime
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf.message import Message
 
 from aioagones._pb import sdk_pb2
 from aioagones.local._convert import game_server_pb
-from aioagones.local._rules import GameServerRules, SidecarError
+from aioagones.local._rules import CounterAction, GameServerRules, ListAction, SidecarError
 
 if TYPE_CHECKING:
     from aioagones.local._operations import Operation
 
-__all__ = ["STOPPING", "WATCH_BACKLOG", "SidecarCore"]
+__all__ = ["STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
 
 logger = logging.getLogger("aioagones.local")
 
@@ -36,6 +37,14 @@ WATCH_BACKLOG = 32
 """Snapshots kept for a watcher that has not caught up; beyond that it skips to the newest."""
 
 STOPPING = "the local sidecar is stopping"
+
+_T = TypeVar("_T")
+
+
+def rfc3339(unix: float) -> str:
+    """A Unix time as the cluster writes timestamps (`2026-01-01T00:00:00.000001Z`)."""
+    moment = datetime.datetime.fromtimestamp(unix, datetime.UTC)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class _Watcher:
@@ -147,6 +156,50 @@ class SidecarCore:
             logger.info("%s(%s) -> %s", op.method, op.args(request), shown)
         self.publish()
         return reply
+
+    def _cluster(self, what: str, change: Callable[[], _T]) -> _T:
+        try:
+            result = change()
+        except SidecarError as exc:
+            logger.info("cluster: %s -> %s: %s", what, exc.code.name, exc.message)
+            raise
+        logger.info("cluster: %s -> state %s", what, self.rules.state.state)
+        self.publish()
+        return result
+
+    def set_state(self, state: str) -> None:
+        """As the cluster: put the GameServer into `state` (see `GameServerRules.set_state`)."""
+        self._cluster(f"set state {state}", lambda: self.rules.set_state(state))
+
+    def allocate(
+        self,
+        *,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        counters: dict[str, CounterAction] | None = None,
+        lists: dict[str, ListAction] | None = None,
+    ) -> list[str]:
+        """As the cluster: a GameServerAllocation (see `GameServerRules.apply_allocation`); returns its warnings."""
+        warnings = self._cluster(
+            "GameServerAllocation",
+            lambda: self.rules.apply_allocation(
+                timestamp=rfc3339(self.wall_clock()),
+                labels=labels,
+                annotations=annotations,
+                counters=counters,
+                lists=lists,
+            ),
+        )
+        for warning in warnings:
+            logger.warning("cluster: GameServerAllocation: %s", warning)
+        return warnings
+
+    def set_health_checking(self, enabled: bool) -> None:
+        """As the cluster: stop or resume health checking."""
+        self._cluster(
+            "health checking " + ("resumed" if enabled else "stopped"),
+            lambda: self.rules.set_health_checking(enabled, self.clock()),
+        )
 
     def ping(self) -> None:
         """One health ping."""

@@ -8,7 +8,6 @@ records for the call, how to run it on the `SidecarCore`, and how to log it in o
 
 from __future__ import annotations
 
-import datetime
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,10 +17,10 @@ from google.protobuf.message import Message
 
 from aioagones._pb import alpha_pb2, beta_pb2, sdk_pb2
 from aioagones.local._convert import counter_pb, game_server_pb, list_pb
-from aioagones.local._core import SidecarCore
+from aioagones.local._core import SidecarCore, rfc3339
 from aioagones.local._rules import Code, SidecarError
 
-__all__ = ["OPERATIONS", "Operation", "Streaming", "rfc3339"]
+__all__ = ["OPERATIONS", "Operation", "Streaming"]
 
 SDK = "agones.dev.sdk.SDK"
 ALPHA = "agones.dev.sdk.alpha.SDK"
@@ -56,12 +55,6 @@ class Operation:
     show: Callable[[Any], str] | None = None
     """The reply in the log line; None: the GameServer's state after the call."""
     streaming: Streaming = Streaming.NONE
-
-
-def rfc3339(unix: float) -> str:
-    """A Unix time as the cluster writes timestamps (`2026-01-01T00:00:00.000001Z`)."""
-    moment = datetime.datetime.fromtimestamp(unix, datetime.UTC)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _q(text: str) -> str:

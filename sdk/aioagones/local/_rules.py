@@ -20,6 +20,7 @@ Error messages are the reference sidecar's texts; codes are the ones the proto c
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -31,10 +32,12 @@ from aioagones._validation import SDK_PREFIX, annotation_error, label_error
 __all__ = [
     "MAX_LIST_CAPACITY",
     "Code",
+    "CounterAction",
     "CounterState",
     "GameServerRules",
     "GameServerState",
     "HealthSpec",
+    "ListAction",
     "ListState",
     "PlayerState",
     "SidecarError",
@@ -49,6 +52,7 @@ class Code(enum.Enum):
     OUT_OF_RANGE = "OUT_OF_RANGE"
     ALREADY_EXISTS = "ALREADY_EXISTS"
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    FAILED_PRECONDITION = "FAILED_PRECONDITION"
 
 
 class SidecarError(Exception):
@@ -99,6 +103,25 @@ class ListState:
     values: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CounterAction:
+    """What a GameServerAllocation does to one counter (`spec.counters.<name>`)."""
+
+    action: str | None = None
+    """`Increment` or `Decrement` (with `amount`)."""
+    amount: int | None = None
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class ListAction:
+    """What a GameServerAllocation does to one list (`spec.lists.<name>`)."""
+
+    add_values: tuple[str, ...] = ()
+    delete_values: tuple[str, ...] = ()
+    capacity: int | None = None
+
+
 @dataclass
 class GameServerState:
     """Everything the sidecar knows about its GameServer (`_convert` makes the wire message of it)."""
@@ -143,6 +166,8 @@ class GameServerRules:
         self._reserve_until: float | None = None
         self._health_start = now
         self._last_ping: float | None = None
+        self.health_checking = True
+        """False while the cluster's health checking is stopped (`set_health_checking`)."""
 
     # -- state -------------------------------------------------------------------------------
 
@@ -200,7 +225,7 @@ class GameServerRules:
 
     def _health_deadline(self) -> float | None:
         gs = self.state
-        if gs.health.disabled or gs.state in (State.UNHEALTHY, State.SHUTDOWN):
+        if gs.health.disabled or not self.health_checking or gs.state in (State.UNHEALTHY, State.SHUTDOWN):
             return None
         since = self._health_start + gs.health.initial_delay_seconds
         if self._last_ping is not None:
@@ -450,3 +475,145 @@ class GameServerRules:
         lst.values.remove(value)
         self._changed()
         return self._copy(lst)
+
+    # -- the cluster's hand (what only the cluster does, for the local control surface) -------
+
+    def set_state(self, state: str) -> None:
+        """Put the GameServer into `state`, whatever it is now (also out of `Unhealthy`).
+
+        Raises:
+            SidecarError: INVALID_ARGUMENT for a name that is not a GameServer state.
+        """
+        known = [member.value for member in State]
+        if state not in known:
+            raise SidecarError(
+                Code.INVALID_ARGUMENT, f"invalid argument. {state!r} is not a GameServer state; use one of {known}"
+            )
+        self._reserve_until = None
+        if self.state.state != state:
+            self.state.state = State(state)
+            self._changed()
+
+    def set_health_checking(self, enabled: bool, now: float) -> None:
+        """Stop or resume the cluster's health checking; resuming gives the game a whole window again."""
+        if enabled and not self.health_checking:
+            self._last_ping = now
+        self.health_checking = enabled
+
+    def apply_allocation(
+        self,
+        *,
+        timestamp: str,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        counters: dict[str, CounterAction] | None = None,
+        lists: dict[str, ListAction] | None = None,
+    ) -> list[str]:
+        """A GameServerAllocation as Agones' allocator applies it; returns its warnings.
+
+        The GameServer must be `Ready` or already `Allocated` (an allocation may pick those only).
+        It becomes `Allocated`; `labels` and `annotations` are merged into its metadata;
+        `agones.dev/last-allocated` = `timestamp`. Then each counter action sets the capacity and
+        increments or decrements the count, clamped to [0, capacity]; each list action sets the
+        capacity, appends values (duplicates dropped, cut at the capacity) and deletes values. As in
+        a cluster, an action that cannot be done (an unknown counter ...) does not stop the
+        allocation: it comes back as a warning.
+
+        Raises:
+            SidecarError: FAILED_PRECONDITION when the GameServer cannot be allocated now;
+                INVALID_ARGUMENT for metadata or actions a cluster would refuse (nothing changed).
+        """
+        labels, annotations = labels or {}, annotations or {}
+        counters, lists = counters or {}, lists or {}
+        for key, value in labels.items():
+            if (error := qualified_name_error(key) or label_value_error(value)) is not None:
+                raise SidecarError(Code.INVALID_ARGUMENT, f"invalid argument. metadata.labels: {error}")
+        for key in annotations:
+            if (error := qualified_name_error(key)) is not None:
+                raise SidecarError(Code.INVALID_ARGUMENT, f"invalid argument. metadata.annotations: {error}")
+        for name, counter_action in counters.items():
+            if (error := _counter_action_error(counter_action)) is not None:
+                raise SidecarError(Code.INVALID_ARGUMENT, f"invalid argument. counters.{name}: {error}")
+        for name, list_action in lists.items():
+            capacity = list_action.capacity
+            if capacity is not None and not 0 <= capacity <= MAX_LIST_CAPACITY:
+                raise SidecarError(
+                    Code.INVALID_ARGUMENT,
+                    f"invalid argument. lists.{name}.capacity: {capacity}; allowed: 0..{MAX_LIST_CAPACITY}",
+                )
+        if self.state.state not in (State.READY, State.ALLOCATED):
+            raise SidecarError(
+                Code.FAILED_PRECONDITION,
+                f"failed precondition. The GameServer is {self.state.state}; an allocation picks a Ready "
+                "(or an Allocated) GameServer only. Call Ready first, or set the state directly.",
+            )
+        gs = self.state
+        self._reserve_until = None
+        gs.state = State.ALLOCATED
+        gs.labels.update(labels)
+        gs.annotations.update(annotations)
+        gs.annotations[LAST_ALLOCATED] = timestamp
+        warnings = []
+        for name, counter_action in counters.items():
+            counter = gs.counters.get(name)
+            if counter is None:
+                warnings.append(f"counter {name!r} not found in GameServer {gs.name}")
+                continue
+            if counter_action.capacity is not None:
+                counter.capacity = counter_action.capacity
+            if counter_action.action is not None and counter_action.amount is not None:
+                sign = 1 if counter_action.action == "Increment" else -1
+                counter.count += sign * counter_action.amount
+            counter.count = max(0, min(counter.count, counter.capacity))
+        for name, list_action in lists.items():
+            lst = gs.lists.get(name)
+            if lst is None:
+                warnings.append(f"list {name!r} not found in GameServer {gs.name}")
+                continue
+            if list_action.capacity is not None:
+                lst.capacity = list_action.capacity
+            lst.values = _unique([*lst.values, *list_action.add_values])[: lst.capacity]
+            lst.values = [v for v in lst.values if v not in list_action.delete_values]
+        self._changed()
+        return warnings
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+
+
+def qualified_name_error(key: str) -> str | None:
+    """Why Kubernetes refuses `key` as a label or annotation key (`[prefix/]name`), or None."""
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and (
+        not prefix or len(prefix) > 253 or not all(_DNS_LABEL.fullmatch(part) for part in prefix.split("."))
+    ):
+        return f"key {key!r}: the prefix must be a DNS subdomain (lower case, e.g. example.com/{name})"
+    if not name or len(name) > 63 or not _NAME.fullmatch(name):
+        return (
+            f"key {key!r}: the name must be 1-63 letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def label_value_error(value: str) -> str | None:
+    """Why Kubernetes refuses `value` as a label value, or None."""
+    if value and (len(value) > 63 or not _NAME.fullmatch(value)):
+        return (
+            f"value {value!r}: at most 63 letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit (or empty)"
+        )
+    return None
+
+
+def _counter_action_error(action: CounterAction) -> str | None:
+    if action.action is not None and action.action not in ("Increment", "Decrement"):
+        return f"action {action.action!r}: use Increment or Decrement"
+    if (action.action is None) != (action.amount is None):
+        return "action and amount go together"
+    if action.amount is not None and action.amount < 0:
+        return f"amount {action.amount}: must be 0 or more"
+    if action.capacity is not None and action.capacity < 0:
+        return f"capacity {action.capacity}: must be 0 or more"
+    return None

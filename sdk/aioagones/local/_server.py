@@ -1,4 +1,5 @@
-"""`SidecarServer`: runs the three SDK services on a grpc.aio server, plus the timer task.
+"""`SidecarServer`: runs the three SDK services on a grpc.aio server (and, if asked, the HTTP/JSON
+API on an aiohttp server), plus the timer task.
 
 The timer task sleeps until the rules' next deadline (a Reserve running out, a health check
 failing) or until a call may have moved it, then lets the rules apply what is due. A server
@@ -14,15 +15,18 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import grpc
 
 from aioagones._pb import sdk_pb2
 from aioagones.local._convert import game_server_pb
 from aioagones.local._core import SidecarCore
-from aioagones.local._rules import GameServerRules, GameServerState
+from aioagones.local._rules import CounterAction, GameServerRules, GameServerState, ListAction
 from aioagones.local._servicers import add_services
+
+if TYPE_CHECKING:
+    from aioagones.local._http import HttpFrontEnd
 
 __all__ = ["DEFAULT_PORT", "SidecarServer", "format_address"]
 
@@ -39,12 +43,14 @@ def format_address(host: str, port: int) -> str:
 
 
 class SidecarServer:
-    """A local Agones sidecar serving one GameServer over gRPC.
+    """A local Agones sidecar serving one GameServer over gRPC (and HTTP/JSON).
 
     Args:
         game_server: the starting GameServer (see `load_game_server`).
         host: the address to listen on: `localhost`, `127.0.0.1`, `::` (every interface, dual-stack) ...
-        port: the port; 0 picks a free one at the first start, kept for later starts.
+        port: the gRPC port; 0 picks a free one at the first start, kept for later starts.
+        http_port: the HTTP/JSON port (Agones' REST API and `/local/...`, on the same host); 0 picks
+            a free one, kept for later starts; None (the default) serves no HTTP.
         clock: monotonic seconds, for timers (tests may pass their own).
         wall_clock: Unix seconds, for timestamps written into the GameServer.
     """
@@ -55,17 +61,20 @@ class SidecarServer:
         *,
         host: str = "localhost",
         port: int = DEFAULT_PORT,
+        http_port: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.host = host
         self.port = port
+        self.http_port = http_port
         self.rules = GameServerRules(game_server, now=clock())
         self._clock = clock
         self._wall_clock = wall_clock
         self._core: SidecarCore | None = None
         self._server: grpc.aio.Server | None = None
         self._timer: asyncio.Task[None] | None = None
+        self._http: HttpFrontEnd | None = None
         self.calls: list[str] = []
         """The names of the calls received, in order, Agones conformance style (`ready`, `health` ...)."""
 
@@ -73,6 +82,14 @@ class SidecarServer:
     def address(self) -> str:
         """`host:port` as a client would dial it."""
         return format_address(self.host, self.port)
+
+    @property
+    def http_url(self) -> str | None:
+        """`http://host:port` of the HTTP/JSON API, or None when it serves no HTTP."""
+        if self.http_port is None:
+            return None
+        host = "localhost" if self.host in ("", "::", "0.0.0.0") else self.host
+        return "http://" + format_address(host, self.http_port)
 
     @property
     def running(self) -> bool:
@@ -129,6 +146,17 @@ class SidecarServer:
             await server.stop(None)
             raise OSError(f"cannot listen on {self.address}")
         await server.start()
+        if self.http_port is not None:
+            # Imported here: only a sidecar that serves HTTP needs aiohttp.
+            from aioagones.local._http import HttpFrontEnd
+
+            http = HttpFrontEnd(core)
+            try:
+                self.http_port = await http.start(self.host, self.http_port)
+            except OSError as exc:
+                await server.stop(None)
+                raise OSError(f"cannot listen on {format_address(self.host, self.http_port)} (HTTP): {exc}") from exc
+            self._http = http
         self.port = port
         self._server = server
         self._core = core
@@ -136,6 +164,8 @@ class SidecarServer:
         self._timer = asyncio.create_task(self._run_timer(core), name="aioagones.local timer")
         gs = self.rules.state
         logger.info("serving GameServer %r (state %s) on %s", gs.name, gs.state, self.address)
+        if self.http_port is not None:
+            logger.info("serving the REST API on %s", format_address(self.host, self.http_port))
         if logger.isEnabledFor(logging.INFO):
             ports = ", ".join(f"{name}={port}" for name, port in gs.ports) or "none"
             addresses = ", ".join(address for _, address in gs.addresses) or gs.address or "none"
@@ -143,19 +173,61 @@ class SidecarServer:
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop serving; open calls are cancelled after `grace` seconds (None: at once). Harmless twice."""
-        server, timer, core = self._server, self._timer, self._core
-        self._server = self._timer = self._core = None
+        server, timer, core, http = self._server, self._timer, self._core, self._http
+        self._server = self._timer = self._core = self._http = None
         # Refuse new calls first, as a sidecar that is gone would: a stream opened after the open
         # ones were ended would otherwise look, to a client, like the sidecar coming back.
         stopped = asyncio.ensure_future(server.stop(grace)) if server is not None else None
         if core is not None:
             await core.close(timeout=1.0 if grace is None else grace)
+        if http is not None:
+            await http.stop()
         if timer is not None:
             timer.cancel()
             await asyncio.wait([timer])  # unlike `await timer`, a cancellation of stop() itself still propagates
         if stopped is not None:
             await stopped
             logger.info("stopped serving on %s", self.address)
+
+    # -- the cluster's hand ----------------------------------------------------------------
+
+    def _running_core(self) -> SidecarCore:
+        if self._core is None:
+            raise RuntimeError("the local sidecar is not running")
+        return self._core
+
+    def set_state(self, state: str) -> None:
+        """As the cluster: put the GameServer into `state` (any GameServer state; watchers are told).
+
+        Raises:
+            SidecarError: not a GameServer state.
+            RuntimeError: the server is not running.
+        """
+        self._running_core().set_state(state)
+
+    def allocate(
+        self,
+        *,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        counters: dict[str, CounterAction] | None = None,
+        lists: dict[str, ListAction] | None = None,
+    ) -> list[str]:
+        """As the cluster: a GameServerAllocation, applied as Agones' allocator does; returns its warnings.
+
+        Raises:
+            SidecarError: the GameServer is not Ready or Allocated, or the allocation is invalid.
+            RuntimeError: the server is not running.
+        """
+        return self._running_core().allocate(labels=labels, annotations=annotations, counters=counters, lists=lists)
+
+    def set_health_checking(self, enabled: bool) -> None:
+        """As the cluster: stop (False) or resume (True) health checking.
+
+        Raises:
+            RuntimeError: the server is not running.
+        """
+        self._running_core().set_health_checking(enabled)
 
     async def __aenter__(self) -> Self:
         await self.start()
