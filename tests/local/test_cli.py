@@ -76,7 +76,7 @@ def test_a_busy_port_exits_1() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run("--address", "127.0.0.1", "--grpc-port", str(port))
+        result = run("--address", "127.0.0.1", "--grpc-port", str(port), "--http-port", "0")
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -87,6 +87,8 @@ async def _start(*args: str, env: dict[str, str] | None = None) -> tuple[asyncio
     process = await asyncio.create_subprocess_exec(
         *COMMAND,
         "--grpc-port",
+        "0",
+        "--http-port",
         "0",
         *args,
         stderr=asyncio.subprocess.PIPE,
