@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import grpc.aio
 import pytest
 import pytest_asyncio
 
-from aioagones._pb import beta_pb2, sdk_pb2, sdk_pb2_grpc
+from aioagones._pb import beta_pb2, beta_pb2_grpc, sdk_pb2, sdk_pb2_grpc
 from aioagones.local import SidecarServer, default_game_server
 
 Reply = tuple[int, Any]
@@ -43,7 +44,7 @@ async def call(
 ROOMS = {"name": "rooms", "count": "1", "capacity": "10"}
 
 # What `sdk-server --local` answered for GET /gameserver (agones-rest.md), but the timestamp.
-REFERENCE_GAME_SERVER = {
+REFERENCE_GAME_SERVER: dict[str, Any] = {
     "object_meta": {
         "name": "local",
         "namespace": "default",
@@ -169,22 +170,8 @@ async def test_calls_change_the_game_server_as_grpc_would(http: aiohttp.ClientSe
     assert list(gs.status.players.ids) == ["x1"]
     assert server.calls == ["allocate", "setlabel", "setplayercapacity", "playerconnect", "getconnectedplayers"]
     # And gRPC reads the very same GameServer.
-    async with server_channel(server) as stub:
-        assert await stub.GetGameServer(sdk_pb2.Empty()) == gs
-
-
-def server_channel(server: SidecarServer) -> Any:
-    import grpc.aio
-
-    class _Stub:
-        async def __aenter__(self) -> sdk_pb2_grpc.SDKStub:
-            self.channel = grpc.aio.insecure_channel(server.address)
-            return sdk_pb2_grpc.SDKStub(self.channel)
-
-        async def __aexit__(self, *exc: object) -> None:
-            await self.channel.close()
-
-    return _Stub()
+    async with grpc.aio.insecure_channel(server.address) as channel:
+        assert await sdk_pb2_grpc.SDKStub(channel).GetGameServer(sdk_pb2.Empty()) == gs
 
 
 @pytest.mark.parametrize(
@@ -305,10 +292,6 @@ async def test_stopping_ends_an_open_watch(http: aiohttp.ClientSession, server: 
 
 
 async def test_grpc_and_rest_agree_on_a_refusal(http: aiohttp.ClientSession, server: SidecarServer) -> None:
-    import grpc.aio
-
-    from aioagones._pb import beta_pb2_grpc
-
     async with grpc.aio.insecure_channel(server.address) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await beta_pb2_grpc.SDKStub(channel).GetCounter(beta_pb2.GetCounterRequest(name="nope"))
