@@ -145,7 +145,7 @@ class SidecarCore:
         Raises:
             SidecarError: the rules refuse the call (logged with its code; nothing changed).
         """
-        self.calls.append(op.call)
+        self.calls += [*op.finer_calls(request), op.call]
         try:
             reply = op.run(self, request)
         except SidecarError as exc:
