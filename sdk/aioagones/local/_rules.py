@@ -561,10 +561,10 @@ class GameServerRules:
                 continue
             if counter_action.capacity is not None:
                 counter.capacity = counter_action.capacity
+                counter.count = min(counter.count, counter.capacity)
             if counter_action.action is not None and counter_action.amount is not None:
                 sign = 1 if counter_action.action == "Increment" else -1
-                counter.count += sign * counter_action.amount
-            counter.count = max(0, min(counter.count, counter.capacity))
+                counter.count = max(0, min(counter.count + sign * counter_action.amount, counter.capacity))
         for name, list_action in lists.items():
             lst = gs.lists.get(name)
             if lst is None:
