@@ -18,6 +18,8 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+import yaml
+
 from aioagones._constants import DEFAULT_HOST, DEFAULT_HTTP_PORT, ENV_HTTP_PORT, format_host_port
 
 __all__ = ["COMMANDS", "main"]
@@ -34,6 +36,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Refused(Exception):
+    pass
+
+
+class _BadInput(Exception):
     pass
 
 
@@ -75,6 +81,12 @@ def _parser() -> _Parser:
         description="Allocate the GameServer (it must be Ready, or Allocated), as a GameServerAllocation "
         "would: state Allocated, metadata merged, counter and list actions applied as Agones' allocator does.",
     )
+    allocate.add_argument(
+        "-f",
+        "--file",
+        help="a GameServerAllocation manifest (YAML or JSON) to apply; its selectors are ignored (there is one "
+        "GameServer); the flags below add to it",
+    )
     allocate.add_argument("--label", type=_pair, action="append", default=[], metavar="KEY=VALUE")
     allocate.add_argument("--annotation", type=_pair, action="append", default=[], metavar="KEY=VALUE")
     allocate.add_argument(
@@ -107,13 +119,31 @@ def _parser() -> _Parser:
     return parser
 
 
+def _read_allocation(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as file:
+            doc = yaml.safe_load(file)
+    except OSError as exc:
+        raise _BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise _BadInput(f"{path}: not valid YAML or JSON: {str(exc).replace(chr(10), ' ')}") from None
+    spec = doc.get("spec", {}) if isinstance(doc, dict) else None
+    if not isinstance(spec, dict):
+        raise _BadInput(f"{path}: expected a GameServerAllocation (a mapping with a spec)")
+    return spec
+
+
 def _allocation(args: argparse.Namespace) -> dict[str, Any]:
-    counters: dict[str, dict[str, Any]] = {}
+    spec = _read_allocation(args.file) if args.file else {}
+    meta = spec.get("metadata") or {}
+    labels = {**(meta.get("labels") or {}), **dict(args.label)}
+    annotations = {**(meta.get("annotations") or {}), **dict(args.annotation)}
+    counters: dict[str, dict[str, Any]] = dict(spec.get("counters") or {})
     for name, diff in args.counter:
         counters.setdefault(name, {}).update(action="Increment" if diff >= 0 else "Decrement", amount=abs(diff))
     for name, capacity in args.counter_capacity:
         counters.setdefault(name, {})["capacity"] = capacity
-    lists: dict[str, dict[str, Any]] = {}
+    lists: dict[str, dict[str, Any]] = dict(spec.get("lists") or {})
     for name, value in args.list_add:
         lists.setdefault(name, {}).setdefault("addValues", []).append(value)
     for name, value in args.list_delete:
@@ -121,7 +151,7 @@ def _allocation(args: argparse.Namespace) -> dict[str, Any]:
     for name, capacity in args.list_capacity:
         lists.setdefault(name, {})["capacity"] = capacity
     return {
-        "metadata": {"labels": dict(args.label), "annotations": dict(args.annotation)},
+        "metadata": {"labels": labels, "annotations": annotations},
         "counters": counters,
         "lists": lists,
     }
@@ -150,12 +180,17 @@ def _request(base: str, method: str, path: str, body: object = None) -> Any:
 
 def main(argv: Sequence[str]) -> int:
     """Run one sub-command; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     host = DEFAULT_HOST if args.address in ("", "::", "[::]", "0.0.0.0") else args.address
     base = "http://" + format_host_port(host, args.http_port)
     try:
         if args.command == "allocate":
-            reply = _request(base, "POST", "/local/allocate", _allocation(args))
+            try:
+                allocation = _allocation(args)
+            except _BadInput as exc:
+                parser.exit(2, f"{PROG} allocate: error: {exc}\n")
+            reply = _request(base, "POST", "/local/allocate", allocation)
             ports = ", ".join(f"{p['name']}={p['port']}" for p in reply["ports"]) or "none"
             print(
                 f"allocated GameServer {reply['gameServerName']}: address {reply['address'] or 'none'}, ports {ports}"
