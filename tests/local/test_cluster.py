@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -311,6 +312,26 @@ async def test_sub_commands_act_on_a_running_sidecar() -> None:
         assert not sidecar._server.rules.health_checking
         code, out, _ = await _cli("gameserver", "--http-port", port)
         assert code == 0 and json.loads(out)["status"]["state"] == "Allocated"
+
+
+async def test_allocate_applies_a_game_server_allocation_file(tmp_path: Path) -> None:
+    path = tmp_path / "allocation.yaml"
+    path.write_text(
+        "apiVersion: allocation.agones.dev/v1\nkind: GameServerAllocation\nspec:\n"
+        "  selectors: [{matchLabels: {agones.dev/fleet: anything}}]\n"
+        "  metadata: {labels: {match: example}}\n"
+        "  counters: {rooms: {action: Decrement, amount: 1}}\n"
+    )
+    async with LocalSidecar() as sidecar:
+        code, _, err = await _cli(
+            "allocate", "-f", str(path), "--label", "mode=ctf", "--http-port", str(sidecar.http_port)
+        )
+        assert (code, err) == (0, "")
+        gs = sidecar.game_server
+    assert (gs.object_meta.labels["match"], gs.object_meta.labels["mode"]) == ("example", "ctf")
+    assert gs.status.counters["rooms"].count == 0
+    code, _, err = await _cli("allocate", "-f", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "missing.yaml: cannot read" in err
 
 
 async def test_a_sub_command_without_a_sidecar_says_how_to_start_one() -> None:

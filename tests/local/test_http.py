@@ -297,3 +297,17 @@ async def test_grpc_and_rest_agree_on_a_refusal(http: aiohttp.ClientSession, ser
             await beta_pb2_grpc.SDKStub(channel).GetCounter(beta_pb2.GetCounterRequest(name="nope"))
     _, reply = await call(http, "GET", "/v1beta1/counters/nope")
     assert (reply["code"], reply["message"]) == (info.value.code().value[0], info.value.details())
+
+
+async def test_a_restart_serves_http_on_the_same_port(server: SidecarServer) -> None:
+    port = server.http_port
+    await server.stop()
+    await server.start()
+    assert server.http_port == port
+    async with aiohttp.ClientSession(server.http_url) as http:
+        assert await call(http, "GET", "/alpha/player/count") == (200, {"count": "0"})
+
+
+def test_no_http_unless_asked() -> None:
+    server = SidecarServer(default_game_server(0), host="127.0.0.1", port=0)
+    assert (server.http_port, server.http_url) == (None, None)
