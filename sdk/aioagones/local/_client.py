@@ -22,10 +22,11 @@ import yaml
 
 from aioagones._constants import DEFAULT_HOST, DEFAULT_HTTP_PORT, ENV_HTTP_PORT, format_host_port
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "ENV_ADDRESS", "main"]
 
 COMMANDS = ("allocate", "state", "health", "gameserver")
 ENV_ADDRESS = "AGONES_LOCAL_ADDRESS"
+"""Where the sidecar listens: the server form and the sub-commands both read it."""
 TIMEOUT_SECONDS = 10.0
 PROG = "agones-local-sidecar"
 
