@@ -228,7 +228,7 @@ class HttpFrontEnd:
             response.enable_chunked_encoding()
             await response.prepare(request)
             peer = request.remote
-            logger.info("WatchGameServer() opened over HTTP by %s (%d watching)", peer, core.watching + 1)
+            logger.info("%s() opened over HTTP by %s (%d watching)", op.method, peer, core.watching + 1)
             changes = core.changes()
             with core.stream():
                 try:
@@ -237,7 +237,7 @@ class HttpFrontEnd:
                         await response.write(line.encode() + b"\n")
                 finally:
                     await changes.aclose()
-                    logger.info("WatchGameServer() over HTTP closed by %s (%d watching)", peer, core.watching)
+                    logger.info("%s() over HTTP closed by %s (%d watching)", op.method, peer, core.watching)
             await response.write_eof()
             return response
 

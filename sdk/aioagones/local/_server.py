@@ -33,6 +33,8 @@ __all__ = ["DEFAULT_PORT", "SidecarServer", "format_address"]
 logger = logging.getLogger("aioagones.local")
 
 DEFAULT_PORT = 9357
+STREAMS_END_SECONDS = 0.5
+"""How long a stop "at once" leaves open streams to end (they end at once unless a client stalls)."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -176,8 +178,11 @@ class SidecarServer:
         server, timer, core, http = self._server, self._timer, self._core, self._http
         self._server = self._timer = self._core = self._http = None
         # Refuse new calls first, as a sidecar that is gone would: a stream opened after the open
-        # ones were ended would otherwise look, to a client, like the sidecar coming back.
-        stopped = asyncio.ensure_future(server.stop(grace)) if server is not None else None
+        # ones were ended would otherwise look, to a client, like the sidecar coming back. Even
+        # "at once" leaves the streams a moment, so they end with our UNAVAILABLE rather than race
+        # grpc's own cancellation.
+        server_grace = grace if grace is not None else STREAMS_END_SECONDS
+        stopped = asyncio.ensure_future(server.stop(server_grace)) if server is not None else None
         if core is not None:
             await core.close(timeout=1.0 if grace is None else grace)
         if http is not None:

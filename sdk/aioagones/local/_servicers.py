@@ -38,10 +38,12 @@ def _unary(core: SidecarCore, op: Operation) -> Callable[[Message, _Context], Aw
     return handle
 
 
-def _health(core: SidecarCore) -> Callable[[AsyncIterator[sdk_pb2.Empty], _Context], Awaitable[sdk_pb2.Empty]]:
+def _health(
+    core: SidecarCore, op: Operation
+) -> Callable[[AsyncIterator[sdk_pb2.Empty], _Context], Awaitable[sdk_pb2.Empty]]:
     async def handle(request_iterator: AsyncIterator[sdk_pb2.Empty], context: _Context) -> sdk_pb2.Empty:
         peer = context.peer()
-        logger.info("Health() stream opened by %s", peer)
+        logger.info("%s() stream opened by %s", op.method, peer)
         pings = aiter(request_iterator)
         ping: asyncio.Future[sdk_pb2.Empty | None] | None = None
         with core.stream():
@@ -55,12 +57,12 @@ def _health(core: SidecarCore) -> Callable[[AsyncIterator[sdk_pb2.Empty], _Conte
                         return sdk_pb2.Empty()
                     core.ping()
                     if logger.isEnabledFor(logging.DEBUG):
-                        logger.debug("Health() ping from %s", peer)
+                        logger.debug("%s() ping from %s", op.method, peer)
             finally:
                 if ping is not None and not ping.done():
                     ping.cancel()
                     await asyncio.gather(ping, return_exceptions=True)
-                logger.info("Health() stream closed by %s", peer)
+                logger.info("%s() stream closed by %s", op.method, peer)
         await context.abort(grpc.StatusCode.UNAVAILABLE, STOPPING)
 
     return handle
@@ -70,7 +72,7 @@ def _watch(core: SidecarCore, op: Operation) -> Callable[[sdk_pb2.Empty, _Contex
     async def handle(request: sdk_pb2.Empty, context: _Context) -> AsyncIterator[sdk_pb2.GameServer]:
         core.calls.append(op.call)
         peer = context.peer()
-        logger.info("WatchGameServer() opened by %s (%d watching)", peer, core.watching + 1)
+        logger.info("%s() opened by %s (%d watching)", op.method, peer, core.watching + 1)
         changes = core.changes()
         with core.stream():
             try:
@@ -78,7 +80,7 @@ def _watch(core: SidecarCore, op: Operation) -> Callable[[sdk_pb2.Empty, _Contex
                     yield snapshot
             finally:
                 await changes.aclose()
-                logger.info("WatchGameServer() closed by %s (%d watching)", peer, core.watching)
+                logger.info("%s() closed by %s (%d watching)", op.method, peer, core.watching)
         await context.abort(grpc.StatusCode.UNAVAILABLE, STOPPING)
 
     return handle
@@ -87,7 +89,7 @@ def _watch(core: SidecarCore, op: Operation) -> Callable[[sdk_pb2.Empty, _Contex
 def _handler(core: SidecarCore, op: Operation) -> grpc.RpcMethodHandler[Any, Any]:
     decode, encode = op.request.FromString, op.reply.SerializeToString
     if op.streaming is Streaming.REQUESTS:
-        return grpc.stream_unary_rpc_method_handler(_health(core), decode, encode)
+        return grpc.stream_unary_rpc_method_handler(_health(core, op), decode, encode)
     if op.streaming is Streaming.REPLIES:
         return grpc.unary_stream_rpc_method_handler(_watch(core, op), decode, encode)
     return grpc.unary_unary_rpc_method_handler(_unary(core, op), decode, encode)
