@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             "127.0.0.1",
             "--grpc-port",
             str(port),
+            "--http-port",
+            "0",
             "--log-level",
             "warning",
         ],

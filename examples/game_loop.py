@@ -1,7 +1,8 @@
-"""A short game loop on aioagones: Ready, watch for allocation, play a round, shut down.
+"""A short game loop on aioagones: Ready, wait for an allocation, play a round, shut down.
 
-agones-local-sidecar &            # or a real sidecar in a Pod
-python examples/game_loop.py
+agones-local-sidecar              # shell 1 (or a real sidecar in a Pod)
+python examples/game_loop.py      # shell 2: goes Ready, then waits to be allocated
+agones-local-sidecar allocate     # shell 3: acts as a GameServerAllocation would
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ async def main() -> None:
         gs = await sdk.get_game_server()
         logging.info("GameServer %s, port %s, Pod IPs %s", gs.object_meta.name, gs.status.port(), gs.status.pod_ips)
         await sdk.ready()
-        await sdk.allocate()  # in a cluster, a GameServerAllocation does this
-        async for gs in sdk.watch_game_server():
+        logging.info("Ready; waiting for an allocation (run: agones-local-sidecar allocate)")
+        async for gs in sdk.watch_game_server():  # in a cluster, a GameServerAllocation allocates it
             if gs.status.state is State.ALLOCATED:
                 break
         await sdk.set_label("round", "1")

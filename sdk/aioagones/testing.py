@@ -9,10 +9,14 @@
                 await sdk.ready()
             assert sidecar.game_server.status.state == "Ready"
             assert "ready" in sidecar.calls
+            await sidecar.allocate(labels={"map": "harbor"})  # as a GameServerAllocation would
+
+A `LocalSidecar` also serves Agones' REST API on `http_port` (`http_url`), and acts as the
+cluster: `allocate()`, `set_state()`, `stop_health_checking()` / `resume_health_checking()`.
 
 With this package installed, pytest also offers the `local_sidecar` fixture: a running
-`LocalSidecar` with `AGONES_SDK_GRPC_HOST` / `AGONES_SDK_GRPC_PORT` pointing at it, so a plain
-`SDK()` finds it. Override the `local_sidecar_manifest` fixture to start it from a manifest.
+`LocalSidecar` with `AGONES_SDK_GRPC_HOST` / `AGONES_SDK_GRPC_PORT` / `AGONES_SDK_HTTP_PORT`
+pointing at it, so a plain `SDK()` finds it. Override the `local_sidecar_manifest` fixture to start it from a manifest.
 The fixture needs pytest-asyncio; without it (or outside pytest) the module still imports.
 """
 
@@ -24,11 +28,13 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any, Self
 
-from aioagones._models import GameServer
+from aioagones._constants import ENV_GRPC_HOST, ENV_GRPC_PORT, ENV_HTTP_PORT
+from aioagones._models import GameServer, State
 from aioagones.local._manifest import load_game_server
+from aioagones.local._rules import CounterAction, ListAction
 from aioagones.local._server import SidecarServer
 
-__all__ = ["LocalSidecar", "Manifest", "local_sidecar", "local_sidecar_manifest"]
+__all__ = ["CounterAction", "ListAction", "LocalSidecar", "Manifest", "local_sidecar", "local_sidecar_manifest"]
 
 Manifest = str | os.PathLike[str] | Mapping[str, Any] | None
 """What `LocalSidecar` starts from: None (the reference default), a YAML/JSON file, or a parsed manifest."""
@@ -42,16 +48,21 @@ class LocalSidecar:
             a path to a GameServer manifest (YAML or JSON), applied again on each write to it
             while serving (see docs/local-sidecar.md); or the manifest as a dict.
         host: the address to listen on.
-        port: 0 picks a free port at the first start; later starts reuse it.
+        port: the gRPC port; 0 picks a free port at the first start; later starts reuse it.
+        http_port: the REST API's port, likewise (None: no HTTP).
 
     Raises:
         aioagones.local.ManifestError: the manifest is refused (raised here, not at start).
     """
 
-    def __init__(self, manifest: Manifest = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, manifest: Manifest = None, *, host: str = "127.0.0.1", port: int = 0, http_port: int | None = 0
+    ) -> None:
         source = Path(manifest) if isinstance(manifest, os.PathLike) else manifest
         watch_file = source if isinstance(source, str | Path) else None
-        self._server = SidecarServer(load_game_server(source), host=host, port=port, watch_file=watch_file)
+        self._server = SidecarServer(
+            load_game_server(source), host=host, port=port, http_port=http_port, watch_file=watch_file
+        )
 
     @property
     def host(self) -> str:
@@ -62,6 +73,16 @@ class LocalSidecar:
     def port(self) -> int:
         """The port it listens on (known once started)."""
         return self._server.port
+
+    @property
+    def http_port(self) -> int | None:
+        """The REST API's port (known once started), or None without HTTP."""
+        return self._server.http_port
+
+    @property
+    def http_url(self) -> str | None:
+        """`http://host:port` of the REST API (`curl -X POST {http_url}/ready`), or None without HTTP."""
+        return self._server.http_url
 
     @property
     def game_server(self) -> GameServer:
@@ -100,6 +121,52 @@ class LocalSidecar:
     async def stop(self) -> None:
         """Stop serving at once, as if the sidecar died: open calls and streams are cut. Harmless twice."""
         await self._server.stop(None)
+
+    async def allocate(
+        self,
+        *,
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, str] | None = None,
+        counters: Mapping[str, CounterAction] | None = None,
+        lists: Mapping[str, ListAction] | None = None,
+    ) -> GameServer:
+        """Allocate the GameServer as a GameServerAllocation would; returns it as allocated.
+
+        It must be `Ready` (or already `Allocated`). `labels` and `annotations` are merged into its
+        metadata; counter and list actions apply as Agones' allocator applies them
+        (`CounterAction(action="Increment", amount=1)`, `ListAction(add_values=("p1",))`).
+        Actions on a missing counter or list are skipped and logged, as in a cluster.
+
+        Raises:
+            aioagones.local.SidecarError: not Ready/Allocated (FAILED_PRECONDITION), or a label,
+                annotation or action a cluster would refuse (INVALID_ARGUMENT).
+            RuntimeError: the sidecar is not running.
+        """
+        self._server.allocate(
+            labels=dict(labels or {}),
+            annotations=dict(annotations or {}),
+            counters=dict(counters or {}),
+            lists=dict(lists or {}),
+        )
+        return self.game_server
+
+    async def set_state(self, state: str | State) -> GameServer:
+        """Put the GameServer into any state, as the cluster (or an edit of the GameServer) would.
+
+        Raises:
+            aioagones.local.SidecarError: not a GameServer state.
+            RuntimeError: the sidecar is not running.
+        """
+        self._server.set_state(str(state))
+        return self.game_server
+
+    async def stop_health_checking(self) -> None:
+        """Stop the cluster's health checking: the GameServer no longer turns Unhealthy without pings."""
+        self._server.set_health_checking(False)
+
+    async def resume_health_checking(self) -> None:
+        """Resume health checking, giving the game a whole failure window from now."""
+        self._server.set_health_checking(True)
 
     async def wait_for(self, predicate: Callable[[GameServer], bool], timeout: float = 5.0) -> GameServer:  # noqa: ASYNC109
         """The first GameServer state (now or later) for which `predicate` holds.
@@ -151,8 +218,9 @@ else:
     async def local_sidecar(
         local_sidecar_manifest: Manifest, monkeypatch: pytest.MonkeyPatch
     ) -> AsyncIterator[LocalSidecar]:
-        """A running `LocalSidecar`, with `AGONES_SDK_GRPC_HOST`/`_PORT` set so that `SDK()` finds it."""
+        """A running `LocalSidecar`, with `AGONES_SDK_GRPC_HOST`/`_PORT` (and `AGONES_SDK_HTTP_PORT`) set."""
         async with LocalSidecar(local_sidecar_manifest) as sidecar:
-            monkeypatch.setenv("AGONES_SDK_GRPC_HOST", sidecar.host)
-            monkeypatch.setenv("AGONES_SDK_GRPC_PORT", str(sidecar.port))
+            monkeypatch.setenv(ENV_GRPC_HOST, sidecar.host)
+            monkeypatch.setenv(ENV_GRPC_PORT, str(sidecar.port))
+            monkeypatch.setenv(ENV_HTTP_PORT, str(sidecar.http_port))
             yield sidecar

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import grpc.aio
@@ -67,7 +68,8 @@ def test_bad_manifest_names_the_field(tmp_path: Path) -> None:
 def test_help_documents_every_environment_variable() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for name in ("AGONES_LOCAL_ADDRESS", "AGONES_SDK_GRPC_PORT", "AGONES_LOCAL_FILE", "AGONES_LOCAL_LOG_LEVEL"):
+    names = ("AGONES_LOCAL_ADDRESS", "AGONES_SDK_GRPC_PORT", "AGONES_SDK_HTTP_PORT", "AGONES_LOCAL_FILE")
+    for name in (*names, "AGONES_LOCAL_LOG_LEVEL"):
         assert name in result.stdout
 
 
@@ -76,7 +78,7 @@ def test_a_busy_port_exits_1() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run("--address", "127.0.0.1", "--grpc-port", str(port))
+        result = run("--address", "127.0.0.1", "--grpc-port", str(port), "--http-port", "0")
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -87,6 +89,8 @@ async def _start(*args: str, env: dict[str, str] | None = None) -> tuple[asyncio
     process = await asyncio.create_subprocess_exec(
         *COMMAND,
         "--grpc-port",
+        "0",
+        "--http-port",
         "0",
         *args,
         stderr=asyncio.subprocess.PIPE,
@@ -140,4 +144,43 @@ async def test_a_manifest_from_the_environment(tmp_path: Path) -> None:
     finally:
         if process.returncode is None:
             process.kill()
+            await process.wait()
+
+
+async def test_rest_on_the_http_port_from_the_environment() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        http_port = probe.getsockname()[1]
+    env = {"AGONES_SDK_HTTP_PORT": str(http_port), "AGONES_LOCAL_ADDRESS": "127.0.0.1"}
+    process, _, lines = await _start("--http-port", str(http_port), env=env)
+    try:
+        assert process.stderr is not None
+        async with asyncio.timeout(10):
+            while "serving the REST API" not in lines[-1]:
+                lines.append((await process.stderr.readline()).decode())
+        assert f"serving the REST API on 127.0.0.1:{http_port}" in lines[-1]
+
+        def get() -> dict[str, object]:
+            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/gameserver", timeout=5) as reply:
+                return dict(json.load(reply))
+
+        gs = await asyncio.to_thread(get)
+        assert gs["status"]["state"] == "Ready"  # type: ignore[index]
+    finally:
+        process.terminate()
+        async with asyncio.timeout(10):
+            await process.wait()
+
+
+async def test_http_port_0_turns_rest_off() -> None:
+    process, _, lines = await _start("--address", "127.0.0.1")  # _start passes --http-port 0
+    try:
+        assert process.stderr is not None
+        async with asyncio.timeout(10):
+            while "GameServer ports:" not in lines[-1]:
+                lines.append((await process.stderr.readline()).decode())
+        assert not any("REST" in line for line in lines)
+    finally:
+        process.terminate()
+        async with asyncio.timeout(10):
             await process.wait()

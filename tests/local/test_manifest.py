@@ -18,7 +18,8 @@ from aioagones.local import (
     local_addresses,
     read_manifest,
 )
-from aioagones.local._manifest import DYNAMIC_PORT_RANGE, free_port, name_suffix
+from aioagones.local._host import DYNAMIC_PORT_RANGE, free_port
+from aioagones.local._manifest import name_suffix
 
 BASE: dict[str, Any] = {
     "apiVersion": "agones.dev/v1",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aioagones._pb import beta_pb2
+from aioagones._pb import sdk_pb2
 from aioagones.local import (
     Code,
     CounterState,
@@ -19,8 +19,13 @@ from aioagones.local import (
     SidecarError,
     default_game_server,
 )
+from aioagones.local._convert import game_server_pb
 
 T0 = 1000.0
+
+
+def snap(r: GameServerRules) -> sdk_pb2.GameServer:
+    return game_server_pb(r.state)
 
 
 def rules(**changes: Any) -> GameServerRules:
@@ -49,29 +54,29 @@ def rules(**changes: Any) -> GameServerRules:
 def test_state_transitions(calls: list[str], state: str) -> None:
     r = rules()
     do: dict[str, Callable[[], None]] = {
-        "ready": lambda: r.ready(T0),
-        "allocate": lambda: r.allocate(T0, timestamp="2026-01-01T00:00:00Z"),
-        "shutdown": lambda: r.shutdown(T0),
+        "ready": lambda: r.ready(),
+        "allocate": lambda: r.allocate(timestamp="2026-01-01T00:00:00Z"),
+        "shutdown": lambda: r.shutdown(),
         "reserve5": lambda: r.reserve(5, T0),
         "reserve0": lambda: r.reserve(0, T0),
     }
     for call in calls:
         do[call]()
-    assert r.snapshot().status.state == state
+    assert snap(r).status.state == state
 
 
 def test_allocate_sets_last_allocated_annotation() -> None:
     r = rules()
-    r.allocate(T0, timestamp="2026-01-01T00:00:00.000001Z")
-    assert r.snapshot().object_meta.annotations["agones.dev/last-allocated"] == "2026-01-01T00:00:00.000001Z"
+    r.allocate(timestamp="2026-01-01T00:00:00.000001Z")
+    assert snap(r).object_meta.annotations["agones.dev/last-allocated"] == "2026-01-01T00:00:00.000001Z"
 
 
 def test_version_grows_only_on_change() -> None:
     r = rules()
     v = r.version
-    r.ready(T0)  # already Ready
+    r.ready()  # already Ready
     assert r.version == v
-    r.allocate(T0, timestamp="t")
+    r.allocate(timestamp="t")
     assert r.version > v
 
 
@@ -90,16 +95,16 @@ def test_reserve_returns_to_ready_after_its_duration(seconds: int, events: list[
     assert r.next_deadline() == (T0 + seconds if seconds else None)
     for at, state in events:
         r.tick(T0 + at)
-        assert r.snapshot().status.state == state
+        assert snap(r).status.state == state
 
 
 def test_a_state_call_cancels_the_reserve_timer() -> None:
     r = rules(health=HealthSpec(disabled=True))
     r.reserve(5, T0)
-    r.allocate(T0 + 1, timestamp="t")
+    r.allocate(timestamp="t")
     assert r.next_deadline() is None
     r.tick(T0 + 10)
-    assert r.snapshot().status.state == "Allocated"
+    assert snap(r).status.state == "Allocated"
 
 
 def test_negative_reserve_is_refused_and_changes_nothing() -> None:
@@ -108,7 +113,7 @@ def test_negative_reserve_is_refused_and_changes_nothing() -> None:
     with pytest.raises(SidecarError) as info:
         r.reserve(-1, T0)
     assert info.value.code is Code.INVALID_ARGUMENT
-    assert (r.version, r.snapshot().status.state) == (v, "Ready")
+    assert (r.version, snap(r).status.state) == (v, "Ready")
 
 
 # -- health ----------------------------------------------------------------------------------
@@ -137,7 +142,7 @@ def test_unhealthy_after_failure_threshold_periods_without_pings(
         r.health(T0 + at)
         r.tick(T0 + at)
     r.tick(T0 + check_at)
-    assert r.snapshot().status.state == state
+    assert snap(r).status.state == state
 
 
 def test_next_deadline_is_the_health_deadline() -> None:
@@ -153,20 +158,20 @@ def test_health_disabled_never_fails() -> None:
     r = rules(health=HealthSpec(disabled=True, period_seconds=1, failure_threshold=1, initial_delay_seconds=1))
     assert r.next_deadline() is None
     r.tick(T0 + 1e6)
-    assert r.snapshot().status.state == "Ready"
+    assert snap(r).status.state == "Ready"
 
 
 def test_unhealthy_is_final() -> None:
     r = rules(health=HEALTH)
     r.tick(T0 + 11)
-    assert r.snapshot().status.state == "Unhealthy"
+    assert snap(r).status.state == "Unhealthy"
     v = r.version
-    r.ready(T0 + 12)
-    r.allocate(T0 + 12, timestamp="t")
+    r.ready()
+    r.allocate(timestamp="t")
     r.reserve(1, T0 + 12)
-    r.shutdown(T0 + 12)
+    r.shutdown()
     r.tick(T0 + 100)
-    assert r.snapshot().status.state == "Unhealthy"
+    assert snap(r).status.state == "Unhealthy"
     assert r.version == v
     assert r.next_deadline() is None
 
@@ -175,16 +180,16 @@ def test_restart_starts_the_initial_delay_again() -> None:
     r = rules(health=HEALTH)
     r.restart(T0 + 10)
     r.tick(T0 + 20.9)
-    assert r.snapshot().status.state == "Ready"
+    assert snap(r).status.state == "Ready"
     r.tick(T0 + 21)
-    assert r.snapshot().status.state == "Unhealthy"
+    assert snap(r).status.state == "Unhealthy"
 
 
 def test_shutdown_stops_health_checking() -> None:
     r = rules(health=HEALTH)
-    r.shutdown(T0)
+    r.shutdown()
     r.tick(T0 + 100)
-    assert r.snapshot().status.state == "Shutdown"
+    assert snap(r).status.state == "Shutdown"
 
 
 # -- labels and annotations ------------------------------------------------------------------
@@ -194,7 +199,7 @@ def test_labels_and_annotations_are_stored_with_the_sdk_prefix() -> None:
     r = rules()
     r.set_label("mode", "ctf")
     r.set_annotation("note", "any text: ✓")
-    meta = r.snapshot().object_meta
+    meta = snap(r).object_meta
     assert meta.labels["agones.dev/sdk-mode"] == "ctf"
     assert meta.labels["islocal"] == "true"
     assert meta.annotations["agones.dev/sdk-note"] == "any text: ✓"
@@ -215,11 +220,11 @@ def test_labels_and_annotations_are_stored_with_the_sdk_prefix() -> None:
 )
 def test_bad_labels_and_annotations_are_refused(kind: str, key: str, value: str) -> None:
     r = rules()
-    before = r.snapshot()
+    before = snap(r)
     with pytest.raises(SidecarError) as info:
         (r.set_label if kind == "label" else r.set_annotation)(key, value)
     assert info.value.code is Code.INVALID_ARGUMENT
-    assert r.snapshot() == before
+    assert snap(r) == before
 
 
 # -- players ---------------------------------------------------------------------------------
@@ -237,9 +242,9 @@ def test_players() -> None:
     assert r.player_connect("p2") is False  # already there beats "at capacity"
     assert (r.player_count(), r.player_capacity()) == (2, 2)
     assert (r.is_player_connected("p1"), r.is_player_connected("p3")) == (True, False)
-    assert list(r.connected_players().list) == ["p1", "p2"]
+    assert r.connected_players() == ["p1", "p2"]
     assert [r.player_disconnect(p) for p in ("p1", "p1")] == [True, False]
-    players = r.snapshot().status.players
+    players = snap(r).status.players
     assert (players.count, players.capacity, list(players.ids)) == (1, 2, ["p2"])
     with pytest.raises(SidecarError) as info:
         r.set_player_capacity(-1)
@@ -249,15 +254,15 @@ def test_players() -> None:
 
 def test_players_absent_until_used() -> None:
     r = rules(players=None)
-    assert not r.snapshot().status.HasField("players")
+    assert not snap(r).status.HasField("players")
     assert r.player_disconnect("x") is False
-    assert not r.snapshot().status.HasField("players")
+    assert not snap(r).status.HasField("players")
     r.set_player_capacity(0)
-    assert r.snapshot().status.HasField("players")
+    assert snap(r).status.HasField("players")
 
 
 def test_default_players_status_is_present_and_empty() -> None:
-    status = rules().snapshot().status
+    status = snap(rules()).status
     assert status.HasField("players")
     assert (status.players.count, status.players.capacity, list(status.players.ids)) == (0, 0, [])
 
@@ -280,9 +285,9 @@ def test_default_players_status_is_present_and_empty() -> None:
 def test_update_counter(update: dict[str, int], result: tuple[int, int]) -> None:
     r = rules()
     counter = r.update_counter("rooms", **update)
-    assert counter == beta_pb2.Counter(name="rooms", count=result[0], capacity=result[1])
+    assert counter == CounterState(count=result[0], capacity=result[1])
     assert r.get_counter("rooms") == counter
-    status = r.snapshot().status.counters["rooms"]
+    status = snap(r).status.counters["rooms"]
     assert (status.count, status.capacity) == result
 
 
@@ -325,11 +330,11 @@ def test_update_counter(update: dict[str, int], result: tuple[int, int]) -> None
 )
 def test_update_counter_refused(name: str, update: dict[str, int], code: Code, message: str) -> None:
     r = rules()
-    before, version = r.snapshot(), r.version
+    before, version = snap(r), r.version
     with pytest.raises(SidecarError) as info:
         r.update_counter(name, **update)
     assert (info.value.code, info.value.message) == (code, message)
-    assert (r.snapshot(), r.version) == (before, version)
+    assert (snap(r), r.version) == (before, version)
 
 
 def test_get_counter_unknown() -> None:
@@ -346,7 +351,7 @@ def test_list_values() -> None:
     assert list(r.get_list("players").values) == ["test0", "test1", "test2"]
     assert list(r.add_list_value("players", "test3").values) == ["test0", "test1", "test2", "test3"]
     assert list(r.remove_list_value("players", "test2").values) == ["test0", "test1", "test3"]
-    assert list(r.snapshot().status.lists["players"].values) == ["test0", "test1", "test3"]
+    assert list(snap(r).status.lists["players"].values) == ["test0", "test1", "test3"]
 
 
 @pytest.mark.parametrize(
@@ -372,8 +377,8 @@ def test_list_values() -> None:
 )
 def test_list_calls_refused(lists: dict[str, ListState], call: tuple[str, ...], code: Code, message: str) -> None:
     r = rules(lists=lists)
-    before = r.snapshot()
-    ops: dict[str, Callable[..., beta_pb2.List]] = {
+    before = snap(r)
+    ops: dict[str, Callable[..., ListState]] = {
         "get": r.get_list,
         "add": r.add_list_value,
         "remove": r.remove_list_value,
@@ -381,7 +386,7 @@ def test_list_calls_refused(lists: dict[str, ListState], call: tuple[str, ...], 
     with pytest.raises(SidecarError) as info:
         ops[call[0]](*call[1:])
     assert (info.value.code, info.value.message) == (code, message)
-    assert r.snapshot() == before
+    assert snap(r) == before
 
 
 @pytest.mark.parametrize(
@@ -401,7 +406,7 @@ def test_update_list(paths: list[str], capacity: int, values: list[str], result:
     r = rules(lists={"l": ListState(5, ["a", "b", "c"])})
     lst = r.update_list("l", paths, capacity=capacity, values=values)
     assert (lst.capacity, list(lst.values)) == result
-    status = r.snapshot().status.lists["l"]
+    status = snap(r).status.lists["l"]
     assert (status.capacity, list(status.values)) == result
 
 
@@ -418,19 +423,19 @@ def test_update_list(paths: list[str], capacity: int, values: list[str], result:
 )
 def test_update_list_refused(name: str, paths: list[str], capacity: int, code: Code, starts: str) -> None:
     r = rules(lists={"l": ListState(5, ["a", "b", "c"])})
-    before = r.snapshot()
+    before = snap(r)
     with pytest.raises(SidecarError) as info:
         r.update_list(name, paths, capacity=capacity)
     assert info.value.code is code
     assert info.value.message.startswith(starts)
-    assert r.snapshot() == before
+    assert snap(r) == before
 
 
 # -- snapshots -------------------------------------------------------------------------------
 
 
 def test_default_game_server_is_the_reference_one() -> None:
-    gs = GameServerRules(default_game_server(1_700_000_000.7), now=T0).snapshot()
+    gs = snap(GameServerRules(default_game_server(1_700_000_000.7), now=T0))
     meta, health, status = gs.object_meta, gs.spec.health, gs.status
     assert (meta.name, meta.namespace, meta.uid, meta.generation, meta.resource_version) == (
         "local",
@@ -459,7 +464,7 @@ def test_default_game_server_is_the_reference_one() -> None:
 
 def test_snapshot_is_a_copy() -> None:
     r = rules()
-    first = r.snapshot()
+    first = snap(r)
     r.add_list_value("players", "x")
     r.set_label("a", "b")
     assert list(first.status.lists["players"].values) == ["test0", "test1", "test2"]
@@ -476,7 +481,7 @@ def test_snapshot_of_a_full_state() -> None:
         counters={"c": CounterState(0, 0)},
         lists={"l": ListState(0, [])},
     )
-    status = GameServerRules(state, now=T0).snapshot().status
+    status = snap(GameServerRules(state, now=T0)).status
     assert status.state == "Scheduled"
     assert [(a.type, a.address) for a in status.addresses] == [("PodIP", "10.0.0.1"), ("PodIP", "fd00::1")]
     assert [(p.name, p.port) for p in status.ports] == [("a-tcp", 7000), ("a-udp", 7000)]

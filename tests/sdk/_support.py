@@ -16,4 +16,14 @@ def free_port() -> int:
 
 def sidecar_command(port: int) -> list[str]:
     """`agones-local-sidecar` on 127.0.0.1:`port`, as a separate process."""
-    return [sys.executable, "-m", "aioagones.local", "--address", "127.0.0.1", "--grpc-port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "aioagones.local",
+        "--address",
+        "127.0.0.1",
+        "--grpc-port",
+        str(port),
+        "--http-port",
+        "0",
+    ]

@@ -6,7 +6,10 @@ Run it with `agones-local-sidecar` (or `python -m aioagones.local`), or in-proce
 What it does:
 
 - Serves `agones.dev.sdk.SDK`, `agones.dev.sdk.alpha.SDK` and `agones.dev.sdk.beta.SDK` over
-  grpc.aio, and logs each call in one line (`SetLabel(key='mode', value='ctf') -> ok`).
+  grpc.aio and, with `http_port`, as Agones' REST API (aiohttp), both from one table of calls
+  (`_operations`) over one core, and logs each call in one line (`SetLabel(key='mode', value='ctf') -> ok`).
+- Acts as the cluster under `/local/...` on the HTTP port (and `SidecarServer.allocate()` ...):
+  any state, a GameServerAllocation with metadata, counter and list actions, health checking off.
 - Without a manifest it serves the GameServer of Agones' `sdk-server --local` (name `local`,
   state `Ready`, port `default` 7777, counter `rooms`, list `players` ...).
 - With a manifest it starts `Scheduled`, takes metadata, `spec.health`, `spec.counters`,
@@ -23,20 +26,22 @@ What it does:
 - On stop, open watch and health streams end with UNAVAILABLE, as when a sidecar goes away.
 """
 
+from aioagones.local._host import local_addresses
 from aioagones.local._manifest import (
     ManifestError,
     default_game_server,
     game_server_from_manifest,
     load_game_server,
-    local_addresses,
     read_manifest,
 )
 from aioagones.local._rules import (
     Code,
+    CounterAction,
     CounterState,
     GameServerRules,
     GameServerState,
     HealthSpec,
+    ListAction,
     ListState,
     PlayerState,
     SidecarError,
@@ -46,10 +51,12 @@ from aioagones.local._server import DEFAULT_PORT, SidecarServer
 __all__ = [
     "DEFAULT_PORT",
     "Code",
+    "CounterAction",
     "CounterState",
     "GameServerRules",
     "GameServerState",
     "HealthSpec",
+    "ListAction",
     "ListState",
     "ManifestError",
     "PlayerState",

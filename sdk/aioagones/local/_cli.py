@@ -1,4 +1,7 @@
-"""`agones-local-sidecar`: the local Agones sidecar as a command.
+"""`agones-local-sidecar`: the local Agones sidecar as a command, and the cluster's hand on it.
+
+`agones-local-sidecar [flags]` serves; `agones-local-sidecar allocate | state STATE | health
+stop|resume | gameserver` talk HTTP to a sidecar already running (see `_client`).
 
 Exit codes: 0 after SIGTERM or SIGINT, 2 for a bad flag, environment variable or manifest,
 1 when the address cannot be bound.
@@ -15,19 +18,21 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from aioagones._constants import DEFAULT_HTTP_PORT, ENV_HTTP_PORT
+from aioagones.local import _client
 from aioagones.local._manifest import ManifestError, load_game_server
 from aioagones.local._server import DEFAULT_PORT, SidecarServer
 
-__all__ = ["ENV_ADDRESS", "ENV_FILE", "ENV_LOG_LEVEL", "ENV_PORT", "main"]
+__all__ = ["ENV_ADDRESS", "ENV_FILE", "ENV_HTTP_PORT", "ENV_LOG_LEVEL", "ENV_PORT", "main"]
 
-ENV_ADDRESS = "AGONES_LOCAL_ADDRESS"
+ENV_ADDRESS = _client.ENV_ADDRESS
 ENV_PORT = "AGONES_SDK_GRPC_PORT"
 ENV_FILE = "AGONES_LOCAL_FILE"
 ENV_LOG_LEVEL = "AGONES_LOCAL_LOG_LEVEL"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 STOP_GRACE_SECONDS = 1.0
 
-logger = logging.getLogger("aioagones.local")
+logger = logging.getLogger(__name__)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,7 +66,9 @@ def _parser() -> _Parser:
         ),
         epilog=(
             "Each flag can also be set by the environment variable named in its help; the flag wins. "
-            "Exit codes: 0 after SIGTERM/SIGINT, 2 for bad input, 1 if the address cannot be bound."
+            "Exit codes: 0 after SIGTERM/SIGINT, 2 for bad input, 1 if the address cannot be bound. "
+            "Acting as the cluster on a running sidecar: agones-local-sidecar allocate | state STATE | "
+            "health stop|resume | gameserver (each has --help)."
         ),
     )
     env = os.environ
@@ -75,6 +82,13 @@ def _parser() -> _Parser:
         type=_port,
         default=env.get(ENV_PORT, str(DEFAULT_PORT)),
         help=f"gRPC port; 0 picks a free one (env {ENV_PORT}, as Agones sets it for the game; default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--http-port",
+        type=_port,
+        default=env.get(ENV_HTTP_PORT, str(DEFAULT_HTTP_PORT)),
+        help=f"HTTP/JSON port: Agones' REST API and the /local/... control surface, on the same address; "
+        f"0 turns it off (env {ENV_HTTP_PORT}, as Agones sets it for the game; default {DEFAULT_HTTP_PORT})",
     )
     parser.add_argument(
         "-f",
@@ -131,8 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in _client.COMMANDS:
+        return _client.main(args_list)
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     # --log-level is about the sidecar's own lines; other libraries (grpc) stay at WARNING.
     logging.basicConfig(
         level=logging.WARNING,
@@ -144,5 +161,7 @@ def _main(argv: Sequence[str] | None) -> int:
         game_server = load_game_server(args.file)
     except ManifestError as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    server = SidecarServer(game_server, host=args.address, port=args.grpc_port, watch_file=args.file)
+    server = SidecarServer(
+        game_server, host=args.address, port=args.grpc_port, http_port=args.http_port or None, watch_file=args.file
+    )
     return asyncio.run(_serve(server))

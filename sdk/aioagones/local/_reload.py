@@ -34,14 +34,12 @@ from typing import Any
 
 from aioagones._constants import MAX_LIST_CAPACITY
 from aioagones._models import State
+from aioagones.local._host import DYNAMIC_PORT_RANGE, free_port, local_addresses
 from aioagones.local._manifest import (
-    DYNAMIC_PORT_RANGE,
     ManifestError,
     PortAllocator,
     _Reader,
-    free_port,
     game_server_from_manifest,
-    local_addresses,
     read_manifest,
 )
 from aioagones.local._rules import CounterState, GameServerRules, GameServerState, ListState, PlayerState

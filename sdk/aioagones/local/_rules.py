@@ -20,28 +20,29 @@ Error messages are the reference sidecar's texts; codes are the ones the proto c
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from aioagones._constants import LAST_ALLOCATED_ANNOTATION as LAST_ALLOCATED
+from aioagones._constants import MAX_LIST_CAPACITY
 from aioagones._models import State
-from aioagones._pb import alpha_pb2, beta_pb2, sdk_pb2
 from aioagones._validation import SDK_PREFIX, annotation_error, label_error
 
 __all__ = [
     "MAX_LIST_CAPACITY",
     "Code",
+    "CounterAction",
     "CounterState",
     "GameServerRules",
     "GameServerState",
     "HealthSpec",
+    "ListAction",
     "ListState",
     "PlayerState",
     "SidecarError",
     "State",
 ]
-
-MAX_LIST_CAPACITY = 1000
-LAST_ALLOCATED = "agones.dev/last-allocated"
 
 
 class Code(enum.Enum):
@@ -51,6 +52,7 @@ class Code(enum.Enum):
     OUT_OF_RANGE = "OUT_OF_RANGE"
     ALREADY_EXISTS = "ALREADY_EXISTS"
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    FAILED_PRECONDITION = "FAILED_PRECONDITION"
 
 
 class SidecarError(Exception):
@@ -101,9 +103,28 @@ class ListState:
     values: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CounterAction:
+    """What a GameServerAllocation does to one counter (`spec.counters.<name>`)."""
+
+    action: str | None = None
+    """`Increment` or `Decrement` (with `amount`)."""
+    amount: int | None = None
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class ListAction:
+    """What a GameServerAllocation does to one list (`spec.lists.<name>`)."""
+
+    add_values: tuple[str, ...] = ()
+    delete_values: tuple[str, ...] = ()
+    capacity: int | None = None
+
+
 @dataclass
 class GameServerState:
-    """Everything the sidecar knows about its GameServer: what `snapshot()` sends."""
+    """Everything the sidecar knows about its GameServer (`_convert` makes the wire message of it)."""
 
     name: str
     namespace: str = "default"
@@ -145,46 +166,8 @@ class GameServerRules:
         self._reserve_until: float | None = None
         self._health_start = now
         self._last_ping: float | None = None
-
-    # -- reading -----------------------------------------------------------------------------
-
-    def snapshot(self) -> sdk_pb2.GameServer:
-        """The GameServer as a new protobuf message (the caller may keep it)."""
-        gs = self.state
-        msg = sdk_pb2.GameServer()
-        meta = msg.object_meta
-        meta.name = gs.name
-        meta.namespace = gs.namespace
-        meta.uid = gs.uid
-        meta.resource_version = gs.resource_version
-        meta.generation = gs.generation
-        meta.creation_timestamp = gs.creation_timestamp
-        meta.labels.update(gs.labels)
-        meta.annotations.update(gs.annotations)
-        health = msg.spec.health
-        health.disabled = gs.health.disabled
-        health.period_seconds = gs.health.period_seconds
-        health.failure_threshold = gs.health.failure_threshold
-        health.initial_delay_seconds = gs.health.initial_delay_seconds
-        status = msg.status
-        status.state = gs.state
-        status.address = gs.address
-        for name, port in gs.ports:
-            status.ports.add(name=name, port=port)
-        for kind, address in gs.addresses:
-            status.addresses.add(type=kind, address=address)
-        if gs.players is not None:
-            status.players.SetInParent()
-            status.players.capacity = gs.players.capacity
-            status.players.count = len(gs.players.ids)
-            status.players.ids.extend(gs.players.ids)
-        for name, counter in gs.counters.items():
-            status.counters[name].count = counter.count
-            status.counters[name].capacity = counter.capacity
-        for name, lst in gs.lists.items():
-            status.lists[name].capacity = lst.capacity
-            status.lists[name].values.extend(lst.values)
-        return msg
+        self.health_checking = True
+        """False while the cluster's health checking is stopped (`set_health_checking`)."""
 
     # -- state -------------------------------------------------------------------------------
 
@@ -199,11 +182,11 @@ class GameServerRules:
             self.state.state = state
             self._changed()
 
-    def ready(self, now: float) -> None:
+    def ready(self) -> None:
         """`Ready`: state Ready; cancels a pending reserve timer."""
         self._set_state(State.READY)
 
-    def allocate(self, now: float, *, timestamp: str) -> None:
+    def allocate(self, *, timestamp: str) -> None:
         """`Allocate`: state Allocated, and the `agones.dev/last-allocated` annotation = `timestamp`."""
         if self.state.state == State.UNHEALTHY:
             return
@@ -212,7 +195,7 @@ class GameServerRules:
             self.state.annotations[LAST_ALLOCATED] = timestamp
             self._changed()
 
-    def shutdown(self, now: float) -> None:
+    def shutdown(self) -> None:
         """`Shutdown`: state Shutdown."""
         self._set_state(State.SHUTDOWN)
 
@@ -242,7 +225,7 @@ class GameServerRules:
 
     def _health_deadline(self) -> float | None:
         gs = self.state
-        if gs.health.disabled or gs.state in (State.UNHEALTHY, State.SHUTDOWN):
+        if gs.health.disabled or not self.health_checking or gs.state in (State.UNHEALTHY, State.SHUTDOWN):
             return None
         since = self._health_start + gs.health.initial_delay_seconds
         if self._last_ping is not None:
@@ -361,13 +344,13 @@ class GameServerRules:
         """`IsPlayerConnected`."""
         return self.state.players is not None and player_id in self.state.players.ids
 
-    def connected_players(self) -> alpha_pb2.PlayerIDList:
+    def connected_players(self) -> list[str]:
         """`GetConnectedPlayers`."""
-        return alpha_pb2.PlayerIDList(list=self.state.players.ids if self.state.players else [])
+        return list(self.state.players.ids) if self.state.players else []
 
     # -- counters (beta) ---------------------------------------------------------------------
 
-    def get_counter(self, name: str) -> beta_pb2.Counter:
+    def get_counter(self, name: str) -> CounterState:
         """`GetCounter`.
 
         Raises:
@@ -376,11 +359,11 @@ class GameServerRules:
         counter = self.state.counters.get(name)
         if counter is None:
             raise SidecarError(Code.NOT_FOUND, f"counter not found: {name}")
-        return beta_pb2.Counter(name=name, count=counter.count, capacity=counter.capacity)
+        return CounterState(counter.count, counter.capacity)
 
     def update_counter(
         self, name: str, *, count: int | None = None, capacity: int | None = None, count_diff: int = 0
-    ) -> beta_pb2.Counter:
+    ) -> CounterState:
         """`UpdateCounter`: set `capacity`, then `count`, then add `count_diff`, each checked.
 
         Raises:
@@ -409,7 +392,7 @@ class GameServerRules:
         if new != current:
             self.state.counters[name] = new
             self._changed()
-        return beta_pb2.Counter(name=name, count=new.count, capacity=new.capacity)
+        return CounterState(new.count, new.capacity)
 
     # -- lists (beta) ------------------------------------------------------------------------
 
@@ -420,10 +403,10 @@ class GameServerRules:
         return lst
 
     @staticmethod
-    def _list_pb(name: str, lst: ListState) -> beta_pb2.List:
-        return beta_pb2.List(name=name, capacity=lst.capacity, values=lst.values)
+    def _copy(lst: ListState) -> ListState:
+        return ListState(lst.capacity, list(lst.values))
 
-    def get_list(self, name: str) -> beta_pb2.List:
+    def get_list(self, name: str) -> ListState:
         """`GetList`.
 
         Raises:
@@ -432,11 +415,11 @@ class GameServerRules:
         lst = self.state.lists.get(name)
         if lst is None:
             raise SidecarError(Code.NOT_FOUND, f"list not found: {name}")
-        return self._list_pb(name, lst)
+        return self._copy(lst)
 
     def update_list(
         self, name: str, paths: Sequence[str], *, capacity: int = 0, values: Sequence[str] = ()
-    ) -> beta_pb2.List:
+    ) -> ListState:
         """`UpdateList`: replace the fields named in the mask (`capacity`, `values`).
 
         Values are de-duplicated; values beyond the capacity are dropped from the end, as a
@@ -471,9 +454,9 @@ class GameServerRules:
         if new != current:
             self.state.lists[name] = new
             self._changed()
-        return self._list_pb(name, new)
+        return self._copy(new)
 
-    def add_list_value(self, name: str, value: str) -> beta_pb2.List:
+    def add_list_value(self, name: str, value: str) -> ListState:
         """`AddListValue`.
 
         Raises:
@@ -490,9 +473,9 @@ class GameServerRules:
             raise SidecarError(Code.ALREADY_EXISTS, f"already exists. Value: {value} already in List: {name}")
         lst.values.append(value)
         self._changed()
-        return self._list_pb(name, lst)
+        return self._copy(lst)
 
-    def remove_list_value(self, name: str, value: str) -> beta_pb2.List:
+    def remove_list_value(self, name: str, value: str) -> ListState:
         """`RemoveListValue`.
 
         Raises:
@@ -503,4 +486,146 @@ class GameServerRules:
             raise SidecarError(Code.NOT_FOUND, f"not found. Value: {value} not found in List: {name}")
         lst.values.remove(value)
         self._changed()
-        return self._list_pb(name, lst)
+        return self._copy(lst)
+
+    # -- the cluster's hand (what only the cluster does, for the local control surface) -------
+
+    def set_state(self, state: str) -> None:
+        """Put the GameServer into `state`, whatever it is now (also out of `Unhealthy`).
+
+        Raises:
+            SidecarError: INVALID_ARGUMENT for a name that is not a GameServer state.
+        """
+        known = [member.value for member in State]
+        if state not in known:
+            raise SidecarError(
+                Code.INVALID_ARGUMENT, f"invalid argument. {state!r} is not a GameServer state; use one of {known}"
+            )
+        self._reserve_until = None
+        if self.state.state != state:
+            self.state.state = State(state)
+            self._changed()
+
+    def set_health_checking(self, enabled: bool, now: float) -> None:
+        """Stop or resume the cluster's health checking; resuming gives the game a whole window again."""
+        if enabled and not self.health_checking:
+            self._last_ping = now
+        self.health_checking = enabled
+
+    def apply_allocation(
+        self,
+        *,
+        timestamp: str,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        counters: dict[str, CounterAction] | None = None,
+        lists: dict[str, ListAction] | None = None,
+    ) -> list[str]:
+        """A GameServerAllocation as Agones' allocator applies it; returns its warnings.
+
+        The GameServer must be `Ready` or already `Allocated` (an allocation may pick those only).
+        It becomes `Allocated`; `labels` and `annotations` are merged into its metadata;
+        `agones.dev/last-allocated` = `timestamp`. Then each counter action sets the capacity and
+        increments or decrements the count, clamped to [0, capacity]; each list action sets the
+        capacity, appends values (duplicates dropped, cut at the capacity) and deletes values. As in
+        a cluster, an action that cannot be done (an unknown counter ...) does not stop the
+        allocation: it comes back as a warning.
+
+        Raises:
+            SidecarError: FAILED_PRECONDITION when the GameServer cannot be allocated now;
+                INVALID_ARGUMENT for metadata or actions a cluster would refuse (nothing changed).
+        """
+        labels, annotations = labels or {}, annotations or {}
+        counters, lists = counters or {}, lists or {}
+        for key, value in labels.items():
+            if (error := qualified_name_error(key) or label_value_error(value)) is not None:
+                raise SidecarError(Code.INVALID_ARGUMENT, f"invalid argument. metadata.labels: {error}")
+        for key in annotations:
+            if (error := qualified_name_error(key)) is not None:
+                raise SidecarError(Code.INVALID_ARGUMENT, f"invalid argument. metadata.annotations: {error}")
+        for name, counter_action in counters.items():
+            if (error := _counter_action_error(counter_action)) is not None:
+                raise SidecarError(Code.INVALID_ARGUMENT, f"invalid argument. counters.{name}: {error}")
+        for name, list_action in lists.items():
+            capacity = list_action.capacity
+            if capacity is not None and not 0 <= capacity <= MAX_LIST_CAPACITY:
+                raise SidecarError(
+                    Code.INVALID_ARGUMENT,
+                    f"invalid argument. lists.{name}.capacity: {capacity}; allowed: 0..{MAX_LIST_CAPACITY}",
+                )
+        if self.state.state not in (State.READY, State.ALLOCATED):
+            raise SidecarError(
+                Code.FAILED_PRECONDITION,
+                f"failed precondition. The GameServer is {self.state.state}; an allocation picks a Ready "
+                "(or an Allocated) GameServer only. Call Ready first, or set the state directly.",
+            )
+        gs = self.state
+        self._reserve_until = None
+        gs.state = State.ALLOCATED
+        gs.labels.update(labels)
+        gs.annotations.update(annotations)
+        gs.annotations[LAST_ALLOCATED] = timestamp
+        warnings = []
+        for name, counter_action in counters.items():
+            counter = gs.counters.get(name)
+            if counter is None:
+                warnings.append(f"counter {name!r} not found in GameServer {gs.name}")
+                continue
+            if counter_action.capacity is not None:
+                counter.capacity = counter_action.capacity
+                counter.count = min(counter.count, counter.capacity)
+            if counter_action.action is not None and counter_action.amount is not None:
+                sign = 1 if counter_action.action == "Increment" else -1
+                counter.count = max(0, min(counter.count + sign * counter_action.amount, counter.capacity))
+        for name, list_action in lists.items():
+            lst = gs.lists.get(name)
+            if lst is None:
+                warnings.append(f"list {name!r} not found in GameServer {gs.name}")
+                continue
+            if list_action.capacity is not None:
+                lst.capacity = list_action.capacity
+            lst.values = _unique([*lst.values, *list_action.add_values])[: lst.capacity]
+            lst.values = [v for v in lst.values if v not in list_action.delete_values]
+        self._changed()
+        return warnings
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+
+
+def qualified_name_error(key: str) -> str | None:
+    """Why Kubernetes refuses `key` as a label or annotation key (`[prefix/]name`), or None."""
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and (
+        not prefix or len(prefix) > 253 or not all(_DNS_LABEL.fullmatch(part) for part in prefix.split("."))
+    ):
+        return f"key {key!r}: the prefix must be a DNS subdomain (lower case, e.g. example.com/{name})"
+    if not name or len(name) > 63 or not _NAME.fullmatch(name):
+        return (
+            f"key {key!r}: the name must be 1-63 letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def label_value_error(value: str) -> str | None:
+    """Why Kubernetes refuses `value` as a label value, or None."""
+    if value and (len(value) > 63 or not _NAME.fullmatch(value)):
+        return (
+            f"value {value!r}: at most 63 letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit (or empty)"
+        )
+    return None
+
+
+def _counter_action_error(action: CounterAction) -> str | None:
+    if action.action is not None and action.action not in ("Increment", "Decrement"):
+        return f"action {action.action!r}: use Increment or Decrement"
+    if (action.action is None) != (action.amount is None):
+        return "action and amount go together"
+    if action.amount is not None and action.amount < 0:
+        return f"amount {action.amount}: must be 0 or more"
+    if action.capacity is not None and action.capacity < 0:
+        return f"capacity {action.capacity}: must be 0 or more"
+    return None

@@ -1,5 +1,6 @@
-"""`SidecarServer`: runs the three SDK services on a grpc.aio server, plus the timer task
-(and, given the manifest file, the task that reloads it on each write: `_reload`).
+"""`SidecarServer`: runs the three SDK services on a grpc.aio server (and, if asked, the HTTP/JSON
+API on an aiohttp server), plus the timer task (and, given the manifest file, the task that reloads
+it on each write: `_reload`).
 
 The timer task sleeps until the rules' next deadline (a Reserve running out, a health check
 failing) or until a call may have moved it, then lets the rules apply what is due. A server
@@ -16,18 +17,23 @@ import logging
 import os
 import time
 from collections.abc import AsyncGenerator, Callable
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import grpc
 
-from aioagones._pb import alpha_pb2_grpc, beta_pb2_grpc, sdk_pb2, sdk_pb2_grpc
+from aioagones._pb import sdk_pb2
+from aioagones.local._convert import game_server_pb
+from aioagones.local._core import SidecarCore
 from aioagones.local._reload import ManifestWatcher
-from aioagones.local._rules import GameServerRules, GameServerState
-from aioagones.local._servicers import AlphaServicer, BetaServicer, SDKServicer, SidecarCore
+from aioagones.local._rules import CounterAction, GameServerRules, GameServerState, ListAction
+from aioagones.local._servicers import add_services
+
+if TYPE_CHECKING:
+    from aioagones.local._http import HttpFrontEnd
 
 __all__ = ["DEFAULT_PORT", "SidecarServer", "format_address"]
 
-logger = logging.getLogger("aioagones.local")
+logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9357
 
@@ -40,12 +46,14 @@ def format_address(host: str, port: int) -> str:
 
 
 class SidecarServer:
-    """A local Agones sidecar serving one GameServer over gRPC.
+    """A local Agones sidecar serving one GameServer over gRPC (and HTTP/JSON).
 
     Args:
         game_server: the starting GameServer (see `load_game_server`).
         host: the address to listen on: `localhost`, `127.0.0.1`, `::` (every interface, dual-stack) ...
-        port: the port; 0 picks a free one at the first start, kept for later starts.
+        port: the gRPC port; 0 picks a free one at the first start, kept for later starts.
+        http_port: the HTTP/JSON port (Agones' REST API and `/local/...`, on the same host); 0 picks
+            a free one, kept for later starts; None (the default) serves no HTTP.
         clock: monotonic seconds, for timers (tests may pass their own).
         wall_clock: Unix seconds, for timestamps written into the GameServer.
         watch_file: the manifest `game_server` was loaded from: while serving, each write to it
@@ -58,12 +66,14 @@ class SidecarServer:
         *,
         host: str = "localhost",
         port: int = DEFAULT_PORT,
+        http_port: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         watch_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.http_port = http_port
         self.rules = GameServerRules(game_server, now=clock())
         self._clock = clock
         self._wall_clock = wall_clock
@@ -72,6 +82,7 @@ class SidecarServer:
         self._timer: asyncio.Task[None] | None = None
         self._manifest = ManifestWatcher(watch_file) if watch_file is not None else None
         self._reloader: asyncio.Task[None] | None = None
+        self._http: HttpFrontEnd | None = None
         self.calls: list[str] = []
         """The names of the calls received, in order, Agones conformance style (`ready`, `health` ...)."""
 
@@ -79,6 +90,14 @@ class SidecarServer:
     def address(self) -> str:
         """`host:port` as a client would dial it."""
         return format_address(self.host, self.port)
+
+    @property
+    def http_url(self) -> str | None:
+        """`http://host:port` of the HTTP/JSON API, or None when it serves no HTTP."""
+        if self.http_port is None:
+            return None
+        host = "localhost" if self.host in ("", "::", "0.0.0.0") else self.host
+        return "http://" + format_address(host, self.http_port)
 
     @property
     def running(self) -> bool:
@@ -97,7 +116,7 @@ class SidecarServer:
 
     def snapshot(self) -> sdk_pb2.GameServer:
         """The current GameServer as a protobuf message."""
-        return self.rules.snapshot()
+        return game_server_pb(self.rules.state)
 
     async def changes(self) -> AsyncGenerator[sdk_pb2.GameServer]:
         """The current GameServer, then every change while the server runs.
@@ -125,9 +144,7 @@ class SidecarServer:
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         core = SidecarCore(self.rules, clock=self._clock, wall_clock=self._wall_clock)
         core.calls = self.calls
-        sdk_pb2_grpc.add_SDKServicer_to_server(SDKServicer(core), server)
-        alpha_pb2_grpc.add_SDKServicer_to_server(AlphaServicer(core), server)
-        beta_pb2_grpc.add_SDKServicer_to_server(BetaServicer(core), server)
+        add_services(server, core)
         try:
             port = server.add_insecure_port(format_address(self.host, self.port))
         except RuntimeError as exc:
@@ -137,6 +154,17 @@ class SidecarServer:
             await server.stop(None)
             raise OSError(f"cannot listen on {self.address}")
         await server.start()
+        if self.http_port is not None:
+            # Imported here: only a sidecar that serves HTTP needs aiohttp.
+            from aioagones.local._http import HttpFrontEnd
+
+            http = HttpFrontEnd(core)
+            try:
+                self.http_port = await http.start(self.host, self.http_port)
+            except OSError as exc:
+                await server.stop(None)
+                raise OSError(f"cannot listen on {format_address(self.host, self.http_port)} (HTTP): {exc}") from exc
+            self._http = http
         self.port = port
         self._server = server
         self._core = core
@@ -148,6 +176,8 @@ class SidecarServer:
             )
         gs = self.rules.state
         logger.info("serving GameServer %r (state %s) on %s", gs.name, gs.state, self.address)
+        if self.http_port is not None:
+            logger.info("serving the REST API on %s", format_address(self.host, self.http_port))
         if logger.isEnabledFor(logging.INFO):
             ports = ", ".join(f"{name}={port}" for name, port in gs.ports) or "none"
             addresses = ", ".join(address for _, address in gs.addresses) or gs.address or "none"
@@ -159,8 +189,9 @@ class SidecarServer:
         Args:
             grace: how long open calls may take to end before they are cancelled (None: 1 s).
         """
-        server, timer, core, reloader = self._server, self._timer, self._core, self._reloader
-        self._server = self._timer = self._core = self._reloader = None
+        server, timer, core, http = self._server, self._timer, self._core, self._http
+        reloader = self._reloader
+        self._server = self._timer = self._core = self._http = self._reloader = None
         # Refuse new calls first, as a sidecar that is gone would: a stream opened after the open
         # ones were ended would otherwise look, to a client, like the sidecar coming back. grpc's
         # own grace must outlast core.close(): a grpc server past its grace cancels every open call
@@ -170,6 +201,8 @@ class SidecarServer:
         stopped = asyncio.ensure_future(server.stop(close_timeout + 1.0)) if server is not None else None
         if core is not None:
             await core.close(timeout=close_timeout)
+        if http is not None:
+            await http.stop()
         for task in (timer, reloader):
             if task is not None:
                 task.cancel()
@@ -177,6 +210,46 @@ class SidecarServer:
         if stopped is not None:
             await stopped
             logger.info("stopped serving on %s", self.address)
+
+    # -- the cluster's hand ----------------------------------------------------------------
+
+    def _running_core(self) -> SidecarCore:
+        if self._core is None:
+            raise RuntimeError("the local sidecar is not running")
+        return self._core
+
+    def set_state(self, state: str) -> None:
+        """As the cluster: put the GameServer into `state` (any GameServer state; watchers are told).
+
+        Raises:
+            SidecarError: not a GameServer state.
+            RuntimeError: the server is not running.
+        """
+        self._running_core().set_state(state)
+
+    def allocate(
+        self,
+        *,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        counters: dict[str, CounterAction] | None = None,
+        lists: dict[str, ListAction] | None = None,
+    ) -> list[str]:
+        """As the cluster: a GameServerAllocation, applied as Agones' allocator does; returns its warnings.
+
+        Raises:
+            SidecarError: the GameServer is not Ready or Allocated, or the allocation is invalid.
+            RuntimeError: the server is not running.
+        """
+        return self._running_core().allocate(labels=labels, annotations=annotations, counters=counters, lists=lists)
+
+    def set_health_checking(self, enabled: bool) -> None:
+        """As the cluster: stop (False) or resume (True) health checking.
+
+        Raises:
+            RuntimeError: the server is not running.
+        """
+        self._running_core().set_health_checking(enabled)
 
     async def __aenter__(self) -> Self:
         await self.start()

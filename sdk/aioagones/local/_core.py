@@ -1,0 +1,228 @@
+"""`SidecarCore`: what both front ends (gRPC and HTTP/JSON) share, so they can never disagree.
+
+It holds the rules, the names of the calls received, the watchers, and a wake-up for the timer
+task. `run(operation, request)` records a call, runs it against the rules, logs it in one line
+and (if it changed the GameServer) sends the GameServer to every watcher.
+
+Watchers: each open watch has a short backlog of snapshots. Publishing appends to every backlog
+without waiting, so nobody waits for a slow client; a backlog that overflows drops its oldest
+snapshots, so a slow watcher skips ahead to the latest states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import datetime
+import logging
+import time
+from collections.abc import AsyncGenerator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from google.protobuf.message import Message
+
+from aioagones._pb import sdk_pb2
+from aioagones.local._convert import game_server_pb
+from aioagones.local._rules import CounterAction, GameServerRules, ListAction, SidecarError
+
+if TYPE_CHECKING:
+    from aioagones.local._operations import Operation
+
+__all__ = ["STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
+
+logger = logging.getLogger(__name__)
+
+WATCH_BACKLOG = 32
+"""Snapshots kept for a watcher that has not caught up; beyond that it skips to the newest."""
+
+STOPPING = "the local sidecar is stopping"
+
+_T = TypeVar("_T")
+
+
+def rfc3339(unix: float) -> str:
+    """A Unix time as the cluster writes timestamps (`2026-01-01T00:00:00.000001Z`)."""
+    moment = datetime.datetime.fromtimestamp(unix, datetime.UTC)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class _Watcher:
+    def __init__(self, first: sdk_pb2.GameServer) -> None:
+        self._backlog: collections.deque[sdk_pb2.GameServer] = collections.deque([first], WATCH_BACKLOG)
+        self._ready = asyncio.Event()
+        self._ready.set()
+        self.closed = False
+
+    def put(self, snapshot: sdk_pb2.GameServer) -> None:
+        self._backlog.append(snapshot)
+        self._ready.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+    async def get(self) -> sdk_pb2.GameServer | None:
+        """The next snapshot, or None once closed."""
+        while not self._backlog and not self.closed:
+            self._ready.clear()
+            await self._ready.wait()
+        return None if self.closed else self._backlog.popleft()
+
+
+class SidecarCore:
+    """The state shared by the servicers and the server: rules, calls received, watchers."""
+
+    def __init__(
+        self,
+        rules: GameServerRules,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.rules = rules
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.calls: list[str] = []
+        self.changed = asyncio.Event()
+        """Set whenever the GameServer or a deadline may have changed (wakes the timer task)."""
+        self.stopping: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Done after `close()`: long-lived streams end with UNAVAILABLE, as when a sidecar goes away."""
+        self._watchers: set[_Watcher] = set()
+        self._streams = 0
+        self._streams_done = asyncio.Event()
+        self._streams_done.set()
+        self._published = rules.version
+
+    @property
+    def open_streams(self) -> int:
+        """Watch and health streams being served right now."""
+        return self._streams
+
+    async def streams_closed(self) -> None:
+        """Return once no watch or health stream is open."""
+        await self._streams_done.wait()
+
+    def publish(self) -> None:
+        """Send the GameServer to every watcher if it changed since the last time."""
+        self.changed.set()
+        if self.rules.version == self._published:
+            return
+        self._published = self.rules.version
+        snapshot = game_server_pb(self.rules.state)
+        for watcher in self._watchers:
+            watcher.put(snapshot)
+
+    async def close(self, timeout: float) -> None:  # noqa: ASYNC109
+        """End every watch and health stream (clients see UNAVAILABLE); wait up to `timeout` s for them.
+
+        Ending them here, rather than letting the grpc server cancel them, lets each handler finish
+        normally, so grpc logs no error for it.
+        """
+        if not self.stopping.done():
+            self.stopping.set_result(None)
+        for watcher in self._watchers:
+            watcher.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._streams_done.wait()
+
+    @contextlib.contextmanager
+    def stream(self) -> Iterator[None]:
+        """Count a watch or health stream as open while inside."""
+        self._streams += 1
+        self._streams_done.clear()
+        try:
+            yield
+        finally:
+            self._streams -= 1
+            if not self._streams:
+                self._streams_done.set()
+
+    def run(self, op: Operation, request: Any) -> Message:
+        """Record `op`, run it, log `Method(args) -> result` and publish a change.
+
+        Raises:
+            SidecarError: the rules refuse the call (logged with its code; nothing changed).
+        """
+        self.calls += [*op.finer_calls(request), op.call]
+        try:
+            reply = op.run(self, request)
+        except SidecarError as exc:
+            logger.info("%s(%s) -> %s: %s", op.method, op.args(request), exc.code.name, exc.message)
+            raise
+        if logger.isEnabledFor(logging.INFO):
+            shown = op.show(reply) if op.show is not None else f"state {self.rules.state.state}"
+            logger.info("%s(%s) -> %s", op.method, op.args(request), shown)
+        self.publish()
+        return reply
+
+    def _cluster(self, what: str, change: Callable[[], _T]) -> _T:
+        try:
+            result = change()
+        except SidecarError as exc:
+            logger.info("cluster: %s -> %s: %s", what, exc.code.name, exc.message)
+            raise
+        logger.info("cluster: %s -> state %s", what, self.rules.state.state)
+        self.publish()
+        return result
+
+    def set_state(self, state: str) -> None:
+        """As the cluster: put the GameServer into `state` (see `GameServerRules.set_state`)."""
+        self._cluster(f"set state {state}", lambda: self.rules.set_state(state))
+
+    def allocate(
+        self,
+        *,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        counters: dict[str, CounterAction] | None = None,
+        lists: dict[str, ListAction] | None = None,
+    ) -> list[str]:
+        """As the cluster: a GameServerAllocation (see `GameServerRules.apply_allocation`); returns its warnings."""
+        warnings = self._cluster(
+            "GameServerAllocation",
+            lambda: self.rules.apply_allocation(
+                timestamp=rfc3339(self.wall_clock()),
+                labels=labels,
+                annotations=annotations,
+                counters=counters,
+                lists=lists,
+            ),
+        )
+        for warning in warnings:
+            logger.warning("cluster: GameServerAllocation: %s", warning)
+        return warnings
+
+    def set_health_checking(self, enabled: bool) -> None:
+        """As the cluster: stop or resume health checking."""
+        self._cluster(
+            "health checking " + ("resumed" if enabled else "stopped"),
+            lambda: self.rules.set_health_checking(enabled, self.clock()),
+        )
+
+    def ping(self) -> None:
+        """One health ping."""
+        self.calls.append("health")
+        self.rules.health(self.clock())
+        self.publish()
+
+    async def changes(self) -> AsyncGenerator[sdk_pb2.GameServer]:
+        """The current GameServer, then every change (skipping ahead if the consumer lags).
+
+        Ends when the sidecar stops.
+        """
+        if self.stopping.done():
+            return
+        watcher = _Watcher(game_server_pb(self.rules.state))
+        self._watchers.add(watcher)
+        try:
+            while (snapshot := await watcher.get()) is not None:
+                yield snapshot
+        finally:
+            self._watchers.discard(watcher)
+
+    @property
+    def watching(self) -> int:
+        """Watchers open right now."""
+        return len(self._watchers)

@@ -1,0 +1,374 @@
+"""The HTTP/JSON front end: Agones' REST API (what grpc-gateway serves on 9358) plus `/local/...`.
+
+Every REST route comes from `OPERATIONS`, so it runs the very call the gRPC front end runs, on the
+same `SidecarCore`. Bodies are read and replies written as grpc-gateway does (see `_convert`);
+errors are `{"code", "message", "details": []}` with grpc-gateway's HTTP status for the gRPC code.
+A known path with the wrong method answers 501, an unknown path 404, as the real sidecar does.
+
+`/local/...` is ours (the real sidecar has no such prefix): what only the cluster does.
+
+- `GET /local/gameserver`: the GameServer (as `/gameserver`, but not recorded as an SDK call).
+- `POST /local/state` `{"state": "Reserved"}`: put the GameServer into any state.
+- `POST /local/allocate`: a GameServerAllocation's `spec` (or the whole object):
+  `{"metadata": {"labels": {...}, "annotations": {...}}, "counters": {"rooms": {"action":
+  "Increment", "amount": 1, "capacity": 10}}, "lists": {"players": {"addValues": ["p1"],
+  "deleteValues": [], "capacity": 10}}}`; answers `{"state": "Allocated", "gameServerName", "address",
+  "addresses", "ports", "warnings"}`.
+- `POST /local/health` `{"checking": false}`: stop (or, with true, resume) health checking.
+
+aiohttp is the server: asyncio-native, well kept, with streamed (chunked) responses and handler
+cancellation when a client goes away, which the watch stream needs. Only this module imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from aioagones.local._convert import from_json, game_server_pb, to_json
+from aioagones.local._core import SidecarCore
+from aioagones.local._operations import OPERATIONS, Operation, Streaming
+from aioagones.local._rules import CounterAction, ListAction, SidecarError
+
+__all__ = ["HttpFrontEnd"]
+
+logger = logging.getLogger(__name__)
+
+# gRPC code name -> (code number, HTTP status), as grpc-gateway maps them.
+_STATUS = {
+    "OK": (0, 200),
+    "CANCELLED": (1, 499),
+    "UNKNOWN": (2, 500),
+    "INVALID_ARGUMENT": (3, 400),
+    "DEADLINE_EXCEEDED": (4, 504),
+    "NOT_FOUND": (5, 404),
+    "ALREADY_EXISTS": (6, 409),
+    "PERMISSION_DENIED": (7, 403),
+    "RESOURCE_EXHAUSTED": (8, 429),
+    "FAILED_PRECONDITION": (9, 400),
+    "ABORTED": (10, 409),
+    "OUT_OF_RANGE": (11, 400),
+    "UNIMPLEMENTED": (12, 501),
+    "INTERNAL": (13, 500),
+    "UNAVAILABLE": (14, 503),
+    "DATA_LOSS": (15, 500),
+    "UNAUTHENTICATED": (16, 401),
+}
+
+_Handler = Callable[[web.BaseRequest, dict[str, str]], Awaitable[web.StreamResponse]]
+
+
+class _BadRequest(Exception):
+    """A request body or parameter that cannot be read: INVALID_ARGUMENT."""
+
+
+def _json(body: object, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status, text=json.dumps(body, separators=(",", ":"), ensure_ascii=False), content_type="application/json"
+    )
+
+
+def _error(code: str, message: str) -> web.Response:
+    number, status = _STATUS[code]
+    return _json({"code": number, "message": message, "details": []}, status)
+
+
+@dataclass(frozen=True)
+class _Route:
+    method: str
+    pattern: re.Pattern[str]
+    fields: tuple[str, ...]
+    handle: _Handler
+
+
+def _compile(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    fields: list[str] = []
+    regex = ""
+    for literal, field in re.findall(r"([^{]*)(?:\{([^}]+)\})?", template):
+        regex += re.escape(literal)
+        if field:
+            regex += f"(?P<f{len(fields)}>[^/]+?)"
+            fields.append(field)
+    return re.compile(regex), tuple(fields)
+
+
+async def _read_json(request: web.BaseRequest) -> object:
+    text = await request.text()
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _BadRequest(f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def _set_path(msg: Message, path: str, value: str) -> None:
+    *parents, last = path.split(".")
+    for name in parents:
+        msg = getattr(msg, name)
+    setattr(msg, last, value)
+
+
+def _mask_from_body(body: object, message: Message) -> list[str]:
+    # grpc-gateway's FieldMaskFromRequestBody: the fields the body names, by proto name.
+    if not isinstance(body, dict):
+        return []
+    fields = message.DESCRIPTOR.fields
+    by_name = {f.name: f.name for f in fields} | {f.json_name: f.name for f in fields}
+    return [by_name[key] for key in body if key in by_name]
+
+
+async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str, str]) -> Message:
+    body = await _read_json(request) if op.body is not None else None
+    try:
+        if op.body in (None, "*"):
+            msg = from_json(body, op.request)
+        else:
+            msg = op.request()
+            getattr(msg, op.body).CopyFrom(from_json(body, type(getattr(msg, op.body))))
+            if "update_mask" in op.request.DESCRIPTOR.fields_by_name:
+                mask = request.query.get("update_mask") or request.query.get("updateMask")
+                paths = mask.split(",") if mask else _mask_from_body(body, getattr(msg, op.body))
+                with_mask: Any = msg
+                with_mask.update_mask.paths.extend(paths)
+    except json_format.ParseError as exc:
+        raise _BadRequest(str(exc)) from None
+    for path, value in params.items():
+        _set_path(msg, path, value)
+    return msg
+
+
+class HttpFrontEnd:
+    """Serves the REST API and `/local/...` over one `SidecarCore` with aiohttp."""
+
+    def __init__(self, core: SidecarCore) -> None:
+        self._core = core
+        self._routes: list[_Route] = []
+        for op in OPERATIONS:
+            pattern, fields = _compile(op.http_path)
+            self._routes.append(_Route(op.http_method, pattern, fields, self._operation(op)))
+        for method, path, handle in (
+            ("GET", "/local/gameserver", self._local_game_server),
+            ("POST", "/local/state", self._local_state),
+            ("POST", "/local/allocate", self._local_allocate),
+            ("POST", "/local/health", self._local_health),
+        ):
+            self._routes.append(_Route(method, re.compile(re.escape(path)), (), handle))
+        self._runner: web.ServerRunner | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen on `host`:`port` (0: a free port, the same on every address of `host`); returns the port.
+
+        Raises:
+            OSError: the address cannot be bound.
+        """
+        server = web.Server(self._dispatch, handler_cancellation=True, access_log=None)
+        runner = web.ServerRunner(server, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            sockets = _bind(host, port)
+        except OSError:
+            await runner.cleanup()
+            raise
+        for sock in sockets:
+            await web.SockSite(runner, sock).start()
+        self._runner = runner
+        bound: int = sockets[0].getsockname()[1]
+        return bound
+
+    async def stop(self) -> None:
+        """Stop listening; open requests are cut after a short grace."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        path_matched = False
+        for route in self._routes:
+            match = route.pattern.fullmatch(request.path)
+            if match is None:
+                continue
+            path_matched = True
+            if route.method != request.method:
+                continue
+            params = {field: match[f"f{i}"] for i, field in enumerate(route.fields)}
+            try:
+                return await route.handle(request, params)
+            except _BadRequest as exc:
+                return _error("INVALID_ARGUMENT", str(exc))
+            except SidecarError as exc:
+                return _error(exc.code.name, exc.message)
+        if path_matched:
+            return _error("UNIMPLEMENTED", "Method Not Allowed")
+        return _error("NOT_FOUND", "Not Found")
+
+    def _operation(self, op: Operation) -> _Handler:
+        core = self._core
+
+        async def unary(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+            return _json(to_json(core.run(op, await _request_of(op, request, params))))
+
+        async def health(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+            await _request_of(op, request, params)
+            core.ping()
+            return _json({})
+
+        async def watch(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+            core.calls.append(op.call)
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            peer = request.remote
+            logger.info("%s() opened over HTTP by %s (%d watching)", op.method, peer, core.watching + 1)
+            changes = core.changes()
+            with core.stream():
+                try:
+                    async for snapshot in changes:
+                        line = json.dumps({"result": to_json(snapshot)}, separators=(",", ":"), ensure_ascii=False)
+                        await response.write(line.encode() + b"\n")
+                finally:
+                    await changes.aclose()
+                    logger.info("%s() over HTTP closed by %s (%d watching)", op.method, peer, core.watching)
+            await response.write_eof()
+            return response
+
+        if op.streaming is Streaming.REQUESTS:
+            return health
+        if op.streaming is Streaming.REPLIES:
+            return watch
+        return unary
+
+    # -- /local/... ------------------------------------------------------------------------
+
+    async def _local_game_server(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+        return _json(to_json(game_server_pb(self._core.rules.state)))
+
+    async def _local_state(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+        body = _object(await _read_json(request))
+        state = body.get("state")
+        if not isinstance(state, str):
+            raise _BadRequest('expected {"state": "<a GameServer state, e.g. Reserved>"}')
+        self._core.set_state(state)
+        return _json(to_json(game_server_pb(self._core.rules.state)))
+
+    async def _local_allocate(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+        body = _object(await _read_json(request))
+        spec = _object(body.get("spec", body), "spec")
+        meta = _object(spec.get("metadata"), "metadata")
+        counters = {
+            name: CounterAction(
+                action=_opt(action, "action", str, f"counters.{name}"),
+                amount=_opt(action, "amount", int, f"counters.{name}"),
+                capacity=_opt(action, "capacity", int, f"counters.{name}"),
+            )
+            for name, action in _object(spec.get("counters"), "counters").items()
+        }
+        lists = {
+            name: ListAction(
+                add_values=tuple(_strings(action.get("addValues"), f"lists.{name}.addValues")),
+                delete_values=tuple(_strings(action.get("deleteValues"), f"lists.{name}.deleteValues")),
+                capacity=_opt(action, "capacity", int, f"lists.{name}"),
+            )
+            for name, action in _object(spec.get("lists"), "lists").items()
+        }
+        warnings = self._core.allocate(
+            labels=_string_map(meta.get("labels"), "metadata.labels"),
+            annotations=_string_map(meta.get("annotations"), "metadata.annotations"),
+            counters=counters,
+            lists=lists,
+        )
+        gs = to_json(game_server_pb(self._core.rules.state))
+        status = gs["status"]
+        return _json(
+            {
+                "state": "Allocated",
+                "gameServerName": gs["object_meta"]["name"],
+                "address": status["address"],
+                "addresses": status["addresses"],
+                "ports": status["ports"],
+                "warnings": warnings,
+            }
+        )
+
+    async def _local_health(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+        checking = _object(await _read_json(request)).get("checking")
+        if not isinstance(checking, bool):
+            raise _BadRequest('expected {"checking": false} (stop health checking) or {"checking": true} (resume)')
+        self._core.set_health_checking(checking)
+        return _json({"checking": checking})
+
+
+def _object(value: object, where: str = "the body") -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _BadRequest(f"{where}: expected a JSON object")
+    return {str(k): v for k, v in value.items()}
+
+
+def _opt(action: object, key: str, kind: type[Any], where: str) -> Any:
+    if not isinstance(action, dict):
+        raise _BadRequest(f"{where}: expected a JSON object")
+    value = action.get(key)
+    if value is None:
+        return None
+    if kind is int and isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+        value = int(value)  # int64 may come as a string, as Kubernetes writes it
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _BadRequest(f"{where}.{key}: expected {'an integer' if kind is int else 'a string'}")
+    return value
+
+
+def _strings(value: object, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _BadRequest(f"{where}: expected a list of strings")
+    return value
+
+
+def _string_map(value: object, where: str) -> dict[str, str]:
+    items = _object(value, where)
+    if not all(isinstance(v, str) for v in items.values()):
+        raise _BadRequest(f"{where}: expected a mapping of strings")
+    return items
+
+
+def _bind(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for every address of `host`, all on one port (a free one for 0).
+
+    `::` (or an empty host) is one dual-stack socket, as the gRPC server binds it.
+    """
+    host = host.strip("[]")
+    if host in ("", "::"):
+        addresses: list[tuple[int, str]] = [(socket.AF_INET6, "::")]
+    else:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        addresses = list(dict.fromkeys((int(family), str(sockaddr[0])) for family, _, _, _, sockaddr in infos))
+    sockets: list[socket.socket] = []
+    try:
+        for family, address in addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                # `::` takes IPv4 too (as v4-mapped), like the gRPC server's socket.
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if address == "::" else 1)
+            sock.bind((address, port))
+            port = sock.getsockname()[1]
+            sock.listen(128)
+            sock.setblocking(False)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
