@@ -15,7 +15,7 @@ def test_json_has_every_field_in_proto_order_int64_as_strings_and_unset_messages
     assert list(gs) == ["object_meta", "spec", "status"]
     assert gs["object_meta"]["generation"] == "0" and gs["object_meta"]["labels"] == {}
     status = gs["status"]
-    assert list(status) == ["state", "address", "ports", "players", "counters", "lists", "addresses"]
+    assert list(status) == ["state", "address", "addresses", "ports", "players", "counters", "lists"]
     assert status["players"] is None  # a GameServer without player tracking
     assert status["counters"] == {"c": {"count": "0", "capacity": "5"}}
     assert to_json(counter_pb("c", CounterState(2, 5))) == {"name": "c", "count": "2", "capacity": "5"}

@@ -78,7 +78,7 @@ class GameServer(_message.Message):
         health: GameServer.Spec.Health
         def __init__(self, health: _Optional[_Union[GameServer.Spec.Health, _Mapping]] = ...) -> None: ...
     class Status(_message.Message):
-        __slots__ = ("state", "address", "ports", "players", "counters", "lists", "addresses")
+        __slots__ = ("state", "address", "addresses", "ports", "players", "counters", "lists")
         class Address(_message.Message):
             __slots__ = ("type", "address")
             TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -132,19 +132,19 @@ class GameServer(_message.Message):
             def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[GameServer.Status.ListStatus, _Mapping]] = ...) -> None: ...
         STATE_FIELD_NUMBER: _ClassVar[int]
         ADDRESS_FIELD_NUMBER: _ClassVar[int]
+        ADDRESSES_FIELD_NUMBER: _ClassVar[int]
         PORTS_FIELD_NUMBER: _ClassVar[int]
         PLAYERS_FIELD_NUMBER: _ClassVar[int]
         COUNTERS_FIELD_NUMBER: _ClassVar[int]
         LISTS_FIELD_NUMBER: _ClassVar[int]
-        ADDRESSES_FIELD_NUMBER: _ClassVar[int]
         state: str
         address: str
+        addresses: _containers.RepeatedCompositeFieldContainer[GameServer.Status.Address]
         ports: _containers.RepeatedCompositeFieldContainer[GameServer.Status.Port]
         players: GameServer.Status.PlayerStatus
         counters: _containers.MessageMap[str, GameServer.Status.CounterStatus]
         lists: _containers.MessageMap[str, GameServer.Status.ListStatus]
-        addresses: _containers.RepeatedCompositeFieldContainer[GameServer.Status.Address]
-        def __init__(self, state: _Optional[str] = ..., address: _Optional[str] = ..., ports: _Optional[_Iterable[_Union[GameServer.Status.Port, _Mapping]]] = ..., players: _Optional[_Union[GameServer.Status.PlayerStatus, _Mapping]] = ..., counters: _Optional[_Mapping[str, GameServer.Status.CounterStatus]] = ..., lists: _Optional[_Mapping[str, GameServer.Status.ListStatus]] = ..., addresses: _Optional[_Iterable[_Union[GameServer.Status.Address, _Mapping]]] = ...) -> None: ...
+        def __init__(self, state: _Optional[str] = ..., address: _Optional[str] = ..., addresses: _Optional[_Iterable[_Union[GameServer.Status.Address, _Mapping]]] = ..., ports: _Optional[_Iterable[_Union[GameServer.Status.Port, _Mapping]]] = ..., players: _Optional[_Union[GameServer.Status.PlayerStatus, _Mapping]] = ..., counters: _Optional[_Mapping[str, GameServer.Status.CounterStatus]] = ..., lists: _Optional[_Mapping[str, GameServer.Status.ListStatus]] = ...) -> None: ...
     OBJECT_META_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
