@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sample_server.loadtest import LoadTestConfig, LoadTestError, LoadTestResult, main, run
+from udp_loadtest import LoadTestConfig, LoadTestError, LoadTestResult, main, run
 
 from ._faulty import Account, Faults, FaultyServer
 
@@ -310,7 +310,7 @@ def test_python_m_entry_point_exits_cleanly() -> None:
         s.bind(("::1", 0))
         port = s.getsockname()[1]
     proc = subprocess.run(
-        [sys.executable, "-m", "sample_server.loadtest", "::1", str(port), "--rate", "50", "--duration", "0.1",
+        [sys.executable, "-m", "udp_loadtest", "::1", str(port), "--rate", "50", "--duration", "0.1",
          "--warmup", "0", "--reply-timeout", "0.1", "--workers", "1", "-q"],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
@@ -321,7 +321,28 @@ def test_python_m_entry_point_exits_cleanly() -> None:
 
 
 def test_public_names() -> None:
-    import sample_server.loadtest as lt
+    import udp_loadtest as lt
 
     assert lt.__all__ == sorted(lt.__all__)
     assert all(hasattr(lt, name) for name in lt.__all__)
+
+
+def test_the_load_client_does_not_import_grpc() -> None:
+    import subprocess
+    import sys
+
+    # Every worker process imports the package again: grpc would cost each one startup time and memory.
+    probe = (
+        "import sys, udp_loadtest._cli, udp_loadtest._worker\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('grpc', 'aioagones', 'google')))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert proc.stdout.strip() == "[]"
+    assert udp_loadtest_uses_protocol()
+
+
+def udp_loadtest_uses_protocol() -> bool:
+    from sample_server import protocol
+    from udp_loadtest import _worker
+
+    return _worker.ECHO_PREFIX.startswith(protocol.ACK_PREFIX)

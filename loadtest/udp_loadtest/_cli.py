@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from sample_server.loadtest._report import format_table, write_json, write_plot
-from sample_server.loadtest._runner import LoadTestConfig, default_workers, run
-from sample_server.loadtest._worker import LoadTestError, Progress
+from udp_loadtest._report import format_table, write_json, write_plot
+from udp_loadtest._runner import LoadTestConfig, default_workers, run
+from udp_loadtest._worker import LoadTestError, Progress
 
 __all__ = ["main"]
 

@@ -25,12 +25,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sample_server.loadtest._histogram import Histogram
+from sample_server.protocol import ACK_PREFIX, JOIN_WORD, LEAVE_WORD, MAX_DATAGRAM
+from udp_loadtest._histogram import Histogram
 
 __all__ = ["LoadTestError", "Progress", "WorkerResult", "WorkerSpec", "open_sockets", "run_worker"]
 
-#: The word that starts every load datagram: plain text, not one of the server's command words.
-TAG = b"lt"
+#: What the echo of a load datagram starts with (the load datagrams start with ``lt``, not a command word).
+ECHO_PREFIX = ACK_PREFIX + b"lt "
+#: Read buffer: the sample server reads MAX_DATAGRAM bytes; other echo servers may answer more.
+REPLY_BUFFER = 4 * MAX_DATAGRAM
 #: A datagram that leaves more than this after its scheduled time counts as sent late.
 LATE_SEND_NS = 1_000_000
 #: The most datagrams sent in one turn before replies are read again.
@@ -201,13 +204,13 @@ def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRes
         for _attempt in range(3):
             for i, pid in pending.items():
                 with contextlib.suppress(OSError):
-                    socks[i].send(b"JOIN " + pid)
+                    socks[i].send(JOIN_WORD + b" " + pid)
             deadline = time.monotonic() + spec.reply_timeout_ns / 1e9 / 3
             while pending and (left := deadline - time.monotonic()) > 0:
                 for fd, _ in ep.poll(left):
                     i = by_fd[fd]
                     try:
-                        data = socks[i].recv(2048)
+                        data = socks[i].recv(REPLY_BUFFER)
                     except BlockingIOError:
                         continue
                     except OSError as exc:
@@ -233,7 +236,7 @@ def leave_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRe
     """Send ``LEAVE`` from every client; count the acknowledgements that come back within a moment."""
     for s in socks:
         with contextlib.suppress(OSError):
-            s.send(b"LEAVE")
+            s.send(LEAVE_WORD)
     waiting = {s.fileno(): s for s in socks}
     deadline = time.monotonic() + min(spec.reply_timeout_ns / 1e9, 0.5)
     with select.epoll() as ep:
@@ -246,10 +249,10 @@ def leave_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRe
                     continue
                 while True:
                     try:
-                        data = sock.recv(2048)
+                        data = sock.recv(REPLY_BUFFER)
                     except OSError:
                         break
-                    if data.startswith(b"ACK: LEAVE"):
+                    if data.startswith(ACK_PREFIX + LEAVE_WORD):
                         result.left += 1
                         del waiting[fd]
                         ep.unregister(fd)
@@ -364,7 +367,7 @@ def run_worker(
                 recv = recvs[fd]
                 for _ in range(reads):
                     try:
-                        data = recv(4096)
+                        data = recv(REPLY_BUFFER)
                     except BlockingIOError:
                         break
                     except OSError as exc:
@@ -372,7 +375,7 @@ def run_worker(
                         errors[key] = errors.get(key, 0) + 1
                         break
                     rnow = mono() - t0
-                    if data[:8] != b"ACK: lt ":
+                    if data[:8] != ECHO_PREFIX:
                         unexpected += 1
                         continue
                     parts = data.split(b" ", 5)

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sample_server.loadtest._runner import LoadTestResult
-from sample_server.loadtest._worker import LoadTestError
+from udp_loadtest._runner import LoadTestResult
+from udp_loadtest._worker import LoadTestError
 
 __all__ = ["format_table", "write_json", "write_plot"]
 

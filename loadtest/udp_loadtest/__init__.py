@@ -5,9 +5,9 @@ It shares only the wire format with the sample server: every datagram is the pla
 ``ACK: lt ...``, which is enough to match every reply to its datagram exactly.
 """
 
-from sample_server.loadtest._cli import main
-from sample_server.loadtest._histogram import Histogram
-from sample_server.loadtest._runner import LoadTestConfig, LoadTestResult, run
-from sample_server.loadtest._worker import LoadTestError, WorkerResult
+from udp_loadtest._cli import main
+from udp_loadtest._histogram import Histogram
+from udp_loadtest._runner import LoadTestConfig, LoadTestResult, run
+from udp_loadtest._worker import LoadTestError, WorkerResult
 
 __all__ = ["Histogram", "LoadTestConfig", "LoadTestError", "LoadTestResult", "WorkerResult", "main", "run"]

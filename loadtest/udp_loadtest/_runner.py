@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from sample_server.loadtest._worker import (
+from udp_loadtest._worker import (
     LoadTestError,
     Progress,
     WorkerResult,
