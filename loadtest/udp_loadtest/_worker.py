@@ -22,13 +22,24 @@ import errno
 import select
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sample_server.protocol import ACK_PREFIX, JOIN_WORD, LEAVE_WORD, MAX_DATAGRAM
 from udp_loadtest._histogram import Histogram
 
-__all__ = ["LoadTestError", "Progress", "WorkerResult", "WorkerSpec", "open_sockets", "run_worker"]
+__all__ = [
+    "LoadTestError",
+    "Progress",
+    "WorkerResult",
+    "WorkerSpec",
+    "join_players",
+    "open_sockets",
+    "play",
+    "run_worker",
+    "worker_process",
+]
 
 #: What the echo of a load datagram starts with (the load datagrams start with ``lt``, not a command word).
 ECHO_PREFIX = ACK_PREFIX + b"lt "
@@ -44,7 +55,10 @@ MAX_EVENTS = 64
 WINDOW_NS = 100_000_000
 #: How often the progress callback is called.
 PROGRESS_NS = 500_000_000
+#: Histogram precision (bits): a recorded value is known to within 2**-PRECISION of itself.
 PRECISION = 8
+#: When every datagram of this first stretch of the schedule was refused, the run stops (--keep-going).
+REFUSED_CHECK_NS = 2_000_000_000
 
 
 class LoadTestError(Exception):
@@ -53,10 +67,12 @@ class LoadTestError(Exception):
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """What one worker does; picklable, so it crosses into a worker process."""
+    """What one worker does; picklable, so it crosses into a worker process.
 
-    sockaddr: tuple[object, ...]
-    family: int
+    Client ``c`` talks to target ``c % len(targets)``, so the clients are spread evenly over the targets.
+    """
+
+    targets: tuple[tuple[int, tuple[object, ...]], ...]  # (family, sockaddr) of every target
     clients: tuple[int, ...]  # global client ids, increasing
     total_clients: int
     rate: float  # datagrams per second over all clients of all workers
@@ -66,6 +82,13 @@ class WorkerSpec:
     reply_timeout_ns: int
     join: bool = False
     player_prefix: str = "lt"
+    join_reply: bytes = ACK_PREFIX + JOIN_WORD
+    keep_going: bool = False
+    keep_raw: bool = False
+
+    def target_of(self, client: int) -> int:
+        """The index of the target that ``client`` sends to."""
+        return client % len(self.targets)
 
 
 @dataclass
@@ -78,9 +101,44 @@ class Progress:
     max_lag_ns: int = 0
 
 
+_SUMMED = (
+    "sent",
+    "received",
+    "late_replies",
+    "duplicated",
+    "reordered",
+    "unexpected",
+    "warmup_sent",
+    "late_sends",
+    "lag_total_ns",
+    "joined",
+    "join_refused",
+    "join_unanswered",
+    "left",
+    "socket_drops",
+)
+
+
+def _add_lists(mine: list[int], theirs: list[int], shift: int = 0) -> None:
+    if len(theirs) + shift > len(mine):
+        mine.extend([0] * (len(theirs) + shift - len(mine)))
+    for i, v in enumerate(theirs):
+        mine[i + shift] += v
+
+
+def _add_counts(mine: dict[str, int], theirs: dict[str, int]) -> None:
+    for key, n in theirs.items():
+        mine[key] = mine.get(key, 0) + n
+
+
 @dataclass
 class WorkerResult:
-    """Everything one worker counted; results of several workers add up with :meth:`merge`."""
+    """Everything one worker counted; results of several workers add up with :meth:`merge`.
+
+    ``target_sent[t]`` and ``target_latency[t]`` are per target (``received`` of a target is its
+    histogram's count). The ``window_*`` lists are per 100 ms of scheduled send time from the end
+    of the warm-up; ``window_buckets[w]`` maps a histogram bucket index to its count in window ``w``.
+    """
 
     sent: int = 0
     received: int = 0
@@ -94,52 +152,110 @@ class WorkerResult:
     max_lag_ns: int = 0
     last_send_ns: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    warmup_errors: dict[str, int] = field(default_factory=dict)
     joined: int = 0
     join_refused: int = 0
     join_unanswered: int = 0
     join_errors: list[str] = field(default_factory=list)
     left: int = 0
     socket_drops: int = 0
+    refused_stop: bool = False
     latency: Histogram = field(default_factory=lambda: Histogram(PRECISION))
+    target_sent: list[int] = field(default_factory=list)
+    target_latency: list[Histogram] = field(default_factory=list)
+    window_sent: list[int] = field(default_factory=list)
     window_count: list[int] = field(default_factory=list)
     window_total_ns: list[int] = field(default_factory=list)
     window_max_ns: list[int] = field(default_factory=list)
+    window_buckets: list[dict[int, int]] = field(default_factory=list)
+    raw_ns: list[int] = field(default_factory=list)
 
-    def merge(self, other: WorkerResult) -> None:
-        """Add ``other``'s counts to this result (exact)."""
-        for name in (
-            "sent",
-            "received",
-            "late_replies",
-            "duplicated",
-            "reordered",
-            "unexpected",
-            "warmup_sent",
-            "late_sends",
-            "lag_total_ns",
-            "joined",
-            "join_refused",
-            "join_unanswered",
-            "left",
-            "socket_drops",
-        ):
+    def merge(self, other: WorkerResult, window_shift: int = 0) -> None:
+        """Add ``other``'s counts to this result (exact).
+
+        ``window_shift`` moves ``other``'s windows later by that many windows (runs that started apart).
+        """
+        for name in _SUMMED:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.max_lag_ns = max(self.max_lag_ns, other.max_lag_ns)
         self.last_send_ns = max(self.last_send_ns, other.last_send_ns)
-        for key, n in other.errors.items():
-            self.errors[key] = self.errors.get(key, 0) + n
+        self.refused_stop = self.refused_stop or other.refused_stop
+        _add_counts(self.errors, other.errors)
+        _add_counts(self.warmup_errors, other.warmup_errors)
         self.join_errors.extend(e for e in other.join_errors if e not in self.join_errors)
         self.latency.merge(other.latency)
-        width = max(len(self.window_count), len(other.window_count))
-        for name in ("window_count", "window_total_ns"):
-            mine, theirs = getattr(self, name), getattr(other, name)
-            mine.extend([0] * (width - len(mine)))
-            for i, v in enumerate(theirs):
-                mine[i] += v
+        _add_lists(self.target_sent, other.target_sent)
+        for t, hist in enumerate(other.target_latency):
+            if t == len(self.target_latency):
+                self.target_latency.append(Histogram(hist.precision))
+            self.target_latency[t].merge(hist)
+        for name in ("window_sent", "window_count", "window_total_ns"):
+            _add_lists(getattr(self, name), getattr(other, name), window_shift)
+        width = len(self.window_count)
         self.window_max_ns.extend([0] * (width - len(self.window_max_ns)))
         for i, v in enumerate(other.window_max_ns):
-            if v > self.window_max_ns[i]:
-                self.window_max_ns[i] = v
+            if v > self.window_max_ns[i + window_shift]:
+                self.window_max_ns[i + window_shift] = v
+        self.window_buckets.extend({} for _ in range(width - len(self.window_buckets)))
+        for i, buckets in enumerate(other.window_buckets):
+            _add_counts_int(self.window_buckets[i + window_shift], buckets)
+        self.raw_ns.extend(other.raw_ns)
+
+    def window_histogram(self, w: int) -> Histogram:
+        """The latency histogram of window ``w`` (min and max are the window's bucket bounds)."""
+        buckets = self.window_buckets[w] if w < len(self.window_buckets) else {}
+        hist = Histogram(self.latency.precision)
+        for i in sorted(buckets):
+            hist.record(hist.bounds(i)[0], buckets[i])
+        if buckets and w < len(self.window_max_ns):
+            hist.max = self.window_max_ns[w]
+        return hist
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every count, JSON-ready; :meth:`from_dict` reads it back exactly."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in _SUMMED}
+        out.update(
+            max_lag_ns=self.max_lag_ns,
+            last_send_ns=self.last_send_ns,
+            errors=dict(self.errors),
+            warmup_errors=dict(self.warmup_errors),
+            join_errors=list(self.join_errors),
+            refused_stop=self.refused_stop,
+            latency=self.latency.to_dict(),
+            target_sent=list(self.target_sent),
+            target_latency=[h.to_dict() for h in self.target_latency],
+            window_sent=list(self.window_sent),
+            window_count=list(self.window_count),
+            window_total_ns=list(self.window_total_ns),
+            window_max_ns=list(self.window_max_ns),
+            window_buckets=[sorted(b.items()) for b in self.window_buckets],
+        )
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WorkerResult:
+        """Rebuild a result written by :meth:`to_dict`."""
+        r = cls()
+        for name in _SUMMED:
+            setattr(r, name, int(data[name]))
+        r.max_lag_ns = int(data["max_lag_ns"])
+        r.last_send_ns = int(data["last_send_ns"])
+        r.errors = {str(k): int(v) for k, v in data["errors"].items()}
+        r.warmup_errors = {str(k): int(v) for k, v in data["warmup_errors"].items()}
+        r.join_errors = [str(e) for e in data["join_errors"]]
+        r.refused_stop = bool(data["refused_stop"])
+        r.latency = Histogram.from_dict(data["latency"])
+        r.target_sent = [int(n) for n in data["target_sent"]]
+        r.target_latency = [Histogram.from_dict(h) for h in data["target_latency"]]
+        for name in ("window_sent", "window_count", "window_total_ns", "window_max_ns"):
+            setattr(r, name, [int(n) for n in data[name]])
+        r.window_buckets = [{int(i): int(n) for i, n in b} for b in data["window_buckets"]]
+        return r
+
+
+def _add_counts_int(mine: dict[int, int], theirs: dict[int, int]) -> None:
+    for key, n in theirs.items():
+        mine[key] = mine.get(key, 0) + n
 
 
 def _error_name(exc: OSError) -> str:
@@ -154,14 +270,16 @@ def open_sockets(spec: WorkerSpec) -> list[socket.socket]:
     """
     socks: list[socket.socket] = []
     rcvbuf = 4 << 20 if len(spec.clients) <= 16 else 256 << 10
+    sockaddr: tuple[object, ...] = ()
     try:
-        for _ in spec.clients:
-            sock = socket.socket(spec.family, socket.SOCK_DGRAM)
+        for c in spec.clients:
+            family, sockaddr = spec.targets[spec.target_of(c)]
+            sock = socket.socket(family, socket.SOCK_DGRAM)
             socks.append(sock)
             sock.setblocking(False)
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-            sock.connect(spec.sockaddr)
+            sock.connect(sockaddr)
     except OSError as exc:
         for sock in socks:
             sock.close()
@@ -170,7 +288,7 @@ def open_sockets(spec: WorkerSpec) -> list[socket.socket]:
                 f"out of file descriptors after {len(socks)} sockets: raise `ulimit -n`, "
                 "or use fewer clients or more workers"
             ) from None
-        raise LoadTestError(f"cannot reach {spec.sockaddr[0]} port {spec.sockaddr[1]}: {exc.strerror}") from None
+        raise LoadTestError(f"cannot reach {sockaddr[0]} port {sockaddr[1]}: {exc.strerror}") from None
     return socks
 
 
@@ -219,7 +337,7 @@ def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRes
                         continue
                     if i not in pending:
                         continue
-                    if data.startswith(b"ACK: JOIN"):
+                    if data.startswith(spec.join_reply):
                         result.joined += 1
                     else:
                         result.join_refused += 1
@@ -259,6 +377,245 @@ def leave_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRe
                         break
 
 
+class _Schedule:
+    """The state of one worker's run, split by phase: sending what is due, and reading replies.
+
+    The hot paths (:meth:`send_due`, :meth:`read`) copy what they use into locals once per call and
+    store the counters back at the end: one call handles a whole burst or a whole batch of ready
+    sockets, so attribute access costs once per batch, not once per datagram.
+    """
+
+    def __init__(self, spec: WorkerSpec, socks: list[socket.socket], t0: int) -> None:
+        n = len(spec.clients)
+        self.spec = spec
+        self.t0 = t0
+        self.n = n
+        self.step = 1e9 / spec.rate  # ns between two datagrams of the whole run
+        self.end = spec.warmup_ns + spec.duration_ns  # nothing is scheduled at or after this offset
+        self.stop = self.end + spec.reply_timeout_ns
+        self.sends = [s.send for s in socks]
+        self.recvs = {s.fileno(): s.recv for s in socks}
+        self.local_of = {c: j for j, c in enumerate(spec.clients)}
+        # Padding brings every datagram to the requested size; the header alone is sent when longer.
+        self.pad = b"x" * spec.payload_size
+        # The whole schedule of this worker: the k-th send is client clients[k % n], sequence k // n.
+        per_client = int(self.end / (self.step * spec.total_clients)) + 2
+        self.seen = bytearray(per_client * n)
+        self.max_seq = [-1] * n
+        self.client_sent = [0] * n
+        self.target_of = [spec.target_of(c) for c in spec.clients]
+        windows = spec.duration_ns // WINDOW_NS + 1
+        self.win_sent = [0] * windows
+        self.win_count = [0] * windows
+        self.win_total = [0] * windows
+        self.win_max = [0] * windows
+        self.win_buckets: list[dict[int, int]] = [{} for _ in range(windows)]
+        self.hist_size = Histogram(PRECISION).index(spec.reply_timeout_ns) + 1
+        self.target_counts = [[0] * self.hist_size for _ in spec.targets]
+        self.raw: list[int] | None = [] if spec.keep_raw else None
+        self.k = 0
+        self.off = int(spec.clients[0] * self.step) if n else self.end  # offset of the k-th send
+        self.last_send = 0
+        self.sent = self.warm_sent = self.received = self.answered = 0
+        self.late_replies = self.dup = self.reord = self.unexpected = 0
+        self.late_sends = self.lag_total = self.max_lag = 0
+        self.lat_total = 0
+        self.lat_min = spec.reply_timeout_ns + 1
+        self.lat_max = 0
+        self.errors: dict[str, int] = {}
+        self.warm_errors: dict[str, int] = {}
+        self.refused_stop = False
+
+    def progress(self) -> Progress:
+        """The running counts."""
+        return Progress(self.sent, self.received, self.late_sends, self.max_lag)
+
+    def _error(self, exc: OSError, now: int) -> None:
+        into = self.errors if now >= self.spec.warmup_ns else self.warm_errors
+        key = _error_name(exc)
+        into[key] = into.get(key, 0) + 1
+
+    def refused_everything(self) -> bool:
+        """Whether nothing came back but refusals (``ECONNREFUSED``) so far."""
+        refused = self.errors.get("ECONNREFUSED", 0) + self.warm_errors.get("ECONNREFUSED", 0)
+        return refused > 0 and self.answered == 0
+
+    def send_due(self, now: int) -> int:
+        """Send what is due at offset ``now`` (at most MAX_BURST datagrams); return the offset after."""
+        off, end, k, n = self.off, self.end, self.k, self.n
+        if not (off <= now and off < end):
+            return now
+        mono, t0, step = time.monotonic_ns, self.t0, self.step
+        clients, total_clients, sends, pad = self.spec.clients, self.spec.total_clients, self.sends, self.pad
+        warmup, client_sent, win_sent = self.spec.warmup_ns, self.client_sent, self.win_sent
+        sent = warm_sent = late_sends = lag_total = 0
+        max_lag = self.max_lag
+        burst = 0
+        while off <= now and off < end and burst < MAX_BURST:
+            j = k % n
+            head = b"lt %d %d %d " % (clients[j], k // n, off)
+            try:
+                sends[j](head + pad[len(head) :])
+            except OSError as exc:
+                self._error(exc, now)
+            else:
+                if off >= warmup:
+                    sent += 1
+                    client_sent[j] += 1
+                    win_sent[(off - warmup) // WINDOW_NS] += 1
+                else:
+                    warm_sent += 1
+            lag = now - off
+            if lag > LATE_SEND_NS:
+                late_sends += 1
+            lag_total += lag
+            if lag > max_lag:
+                max_lag = lag
+            k += 1
+            burst += 1
+            off = int(((k // n) * total_clients + clients[k % n]) * step)
+            now = mono() - t0
+        self.off, self.k, self.last_send = off, k, now
+        self.sent += sent
+        self.warm_sent += warm_sent
+        self.late_sends += late_sends
+        self.lag_total += lag_total
+        self.max_lag = max_lag
+        return now
+
+    def read(self, events: list[tuple[int, int]]) -> None:
+        """Read the sockets epoll reported and match every reply to its datagram.
+
+        With many ready at once, one datagram each (epoll reports the rest again), which saves the
+        empty read that ends a drain; with one or two, drain them.
+        """
+        reads = 1 if len(events) > 2 else 1024
+        mono, t0, recvs = time.monotonic_ns, self.t0, self.recvs
+        seen, max_seq, local_of, n = self.seen, self.max_seq, self.local_of, self.n
+        target_of, target_counts, raw = self.target_of, self.target_counts, self.raw
+        win_count, win_total, win_max, win_buckets = self.win_count, self.win_total, self.win_max, self.win_buckets
+        warmup, timeout = self.spec.warmup_ns, self.spec.reply_timeout_ns
+        sub = 1 << PRECISION
+        sub2 = 2 * sub
+        p1 = PRECISION + 1
+        received = answered = late_replies = dup = reord = unexpected = lat_total = 0
+        lat_min, lat_max = self.lat_min, self.lat_max
+        for fd, _ in events:
+            recv = recvs[fd]
+            for _ in range(reads):
+                try:
+                    data = recv(REPLY_BUFFER)
+                except BlockingIOError:
+                    break
+                except OSError as exc:
+                    self._error(exc, mono() - t0)
+                    break
+                rnow = mono() - t0
+                if data[:8] != ECHO_PREFIX:
+                    unexpected += 1
+                    continue
+                parts = data.split(b" ", 5)
+                try:
+                    seq = int(parts[3])
+                    sched = int(parts[4])
+                    j = local_of[int(parts[2])]
+                    idx = seq * n + j
+                    if idx < 0:
+                        raise IndexError(idx)
+                    warm = sched < warmup
+                    if seen[idx]:
+                        if not warm:
+                            dup += 1
+                        continue
+                except (ValueError, IndexError, KeyError):
+                    unexpected += 1
+                    continue
+                seen[idx] = 1
+                answered += 1
+                if seq < max_seq[j]:
+                    if not warm:
+                        reord += 1
+                else:
+                    max_seq[j] = seq
+                if warm:
+                    continue
+                lat = rnow - sched
+                if lat > timeout:
+                    late_replies += 1
+                    continue
+                received += 1
+                if lat < 0:
+                    lat = 0
+                if lat < sub2:
+                    b = lat
+                else:
+                    sh = lat.bit_length() - p1
+                    b = (sh + 1) * sub + (lat >> sh) - sub
+                target_counts[target_of[j]][b] += 1
+                lat_total += lat
+                if lat > lat_max:
+                    lat_max = lat
+                if lat < lat_min:
+                    lat_min = lat
+                w = (sched - warmup) // WINDOW_NS
+                win_count[w] += 1
+                win_total[w] += lat
+                if lat > win_max[w]:
+                    win_max[w] = lat
+                wb = win_buckets[w]
+                wb[b] = wb.get(b, 0) + 1
+                if raw is not None:
+                    raw.append(lat)
+        self.received += received
+        self.answered += answered
+        self.late_replies += late_replies
+        self.dup += dup
+        self.reord += reord
+        self.unexpected += unexpected
+        self.lat_total += lat_total
+        self.lat_min, self.lat_max = lat_min, lat_max
+
+    def result(self) -> WorkerResult:
+        """The counts of this worker."""
+        spec = self.spec
+        r = WorkerResult(
+            sent=self.sent,
+            warmup_sent=self.warm_sent,
+            received=self.received,
+            late_replies=self.late_replies,
+            duplicated=self.dup,
+            reordered=self.reord,
+            unexpected=self.unexpected,
+            late_sends=self.late_sends,
+            lag_total_ns=self.lag_total,
+            max_lag_ns=self.max_lag,
+            last_send_ns=self.last_send,
+            errors=self.errors,
+            warmup_errors=self.warm_errors,
+            window_sent=self.win_sent,
+            window_count=self.win_count,
+            window_total_ns=self.win_total,
+            window_max_ns=self.win_max,
+            window_buckets=self.win_buckets,
+            raw_ns=self.raw or [],
+        )
+        r.target_sent = [0] * len(spec.targets)
+        for j, n in enumerate(self.client_sent):
+            r.target_sent[self.target_of[j]] += n
+        # Exact min and max are known over all targets only; each target's are its buckets' bounds.
+        for counts in self.target_counts:
+            hist = Histogram(PRECISION)
+            for i, v in enumerate(counts):
+                if v:
+                    hist.record(hist.bounds(i)[0], v)
+            r.target_latency.append(hist)
+            r.latency.merge(hist)
+        r.latency.total = self.lat_total
+        r.latency.min = self.lat_min if self.received else 0
+        r.latency.max = self.lat_max
+        return r
+
+
 def run_worker(
     spec: WorkerSpec,
     socks: list[socket.socket],
@@ -266,197 +623,67 @@ def run_worker(
     progress: Callable[[Progress], None] | None = None,
 ) -> WorkerResult:
     """Run the schedule of ``spec`` from ``t0`` (a ``time.monotonic_ns()`` value) and count the replies."""
-    result = WorkerResult()
-    n = len(spec.clients)
-    if n == 0:
-        return result
-    clients = spec.clients
-    total_clients = spec.total_clients
-    step = 1e9 / spec.rate  # ns between two datagrams of the whole run
-    warmup = spec.warmup_ns
-    end = warmup + spec.duration_ns  # nothing is scheduled at or after this offset
-    timeout = spec.reply_timeout_ns
+    if not spec.clients:
+        return WorkerResult()
+    run = _Schedule(spec, socks, t0)
     mono = time.monotonic_ns
-    sends = [s.send for s in socks]
-    recvs = {s.fileno(): s.recv for s in socks}
-    local_of = {c: j for j, c in enumerate(clients)}
-    # Padding brings every datagram to the requested size; the header alone is sent when longer.
-    pad = b"x" * spec.payload_size
-
-    # The whole schedule of this worker: the k-th send is client clients[k % n], sequence k // n.
-    per_client = int(end / (step * total_clients)) + 2
-    seen = bytearray(per_client * n)
-    max_seq = [-1] * n
-    windows = end // WINDOW_NS + 1
-    win_count = [0] * windows
-    win_total = [0] * windows
-    win_max = [0] * windows
-
-    hist = Histogram(PRECISION)
-    sub = 1 << PRECISION
-    sub2 = 2 * sub
-    p1 = PRECISION + 1
-    counts: list[int] = [0] * (hist.index(timeout) + 1)
-    lat_total = 0
-    lat_min = timeout + 1
-    lat_max = 0
-
-    sent = warm_sent = received = late_replies = dup = reord = unexpected = 0
-    late_sends = lag_total = max_lag = 0
-    errors: dict[str, int] = {}
-
-    k = 0
-    off = int(clients[0] * step)  # offset of the k-th send
-    last_send = 0
+    end, stop = run.end, run.stop
+    check_refused = not spec.keep_going and end > REFUSED_CHECK_NS
     next_progress = PROGRESS_NS
-    epfd = select.epoll(sizehint=n)
-    try:
+    with select.epoll(sizehint=len(socks)) as ep:
         for s in socks:
-            epfd.register(s.fileno(), select.EPOLLIN)
-        poll = epfd.poll
-        wait = select.select
-        eplist = [epfd]
-        stop = end + timeout
+            ep.register(s.fileno(), select.EPOLLIN)
+        poll, wait, eplist = ep.poll, select.select, [ep]
         while True:
             now = mono() - t0
-            if off >= end and now >= stop:
+            if run.off >= end and now >= stop:
                 break
-            # 1. Send what is due (bounded, so that replies keep being read when behind).
-            burst = 0
-            while off <= now and off < end and burst < MAX_BURST:
-                j = k % n
-                seq = k // n
-                c = clients[j]
-                head = b"lt %d %d %d " % (c, seq, off)
-                try:
-                    sends[j](head + pad[len(head) :])
-                except OSError as exc:
-                    key = _error_name(exc)
-                    errors[key] = errors.get(key, 0) + 1
-                else:
-                    if off >= warmup:
-                        sent += 1
-                    else:
-                        warm_sent += 1
-                lag = now - off
-                if lag > LATE_SEND_NS:
-                    late_sends += 1
-                lag_total += lag
-                if lag > max_lag:
-                    max_lag = lag
-                k += 1
-                burst += 1
-                off = int(((k // n) * total_clients + clients[k % n]) * step)
-                now = mono() - t0
-            if burst:
-                last_send = now
-            # 2. Read the sockets that have something. With many ready at once, one datagram each (epoll
-            # reports the rest again), which saves the empty read that ends a drain; with one or two,
-            # drain them. At most MAX_EVENTS sockets per turn, so that sends are not held up.
+            # Sends are bounded per turn, so that replies keep being read when the tool is behind, and
+            # at most MAX_EVENTS sockets are read per turn, so that sends are not held up.
+            now = run.send_due(now)
             events = poll(0, MAX_EVENTS)
+            if events:
+                run.read(events)
+            if now >= next_progress:
+                next_progress = now + PROGRESS_NS
+                if progress is not None:
+                    progress(run.progress())
+                if check_refused and now >= REFUSED_CHECK_NS:
+                    check_refused = False
+                    if run.refused_everything():
+                        run.refused_stop = True
+                        break
             if not events:
-                if now >= next_progress and progress is not None:
-                    next_progress = now + PROGRESS_NS
-                    progress(Progress(sent, received, late_sends, max_lag))
-                delay = (off if off < end else stop) - now
+                delay = (run.off if run.off < end else stop) - now
                 if delay > 0:
                     wait(eplist, (), (), delay / 1e9)
-                continue
-            reads = 1 if len(events) > 2 else 1024
-            for fd, _ in events:
-                recv = recvs[fd]
-                for _ in range(reads):
-                    try:
-                        data = recv(REPLY_BUFFER)
-                    except BlockingIOError:
-                        break
-                    except OSError as exc:
-                        key = _error_name(exc)
-                        errors[key] = errors.get(key, 0) + 1
-                        break
-                    rnow = mono() - t0
-                    if data[:8] != ECHO_PREFIX:
-                        unexpected += 1
-                        continue
-                    parts = data.split(b" ", 5)
-                    try:
-                        c = int(parts[2])
-                        seq = int(parts[3])
-                        sched = int(parts[4])
-                        j = local_of[c]
-                        idx = seq * n + j
-                        if idx < 0:
-                            raise IndexError(idx)
-                        warm = sched < warmup
-                        if seen[idx]:
-                            if not warm:
-                                dup += 1
-                            continue
-                    except (ValueError, IndexError, KeyError):
-                        unexpected += 1
-                        continue
-                    seen[idx] = 1
-                    if seq < max_seq[j]:
-                        if not warm:
-                            reord += 1
-                    else:
-                        max_seq[j] = seq
-                    if warm:
-                        continue
-                    lat = rnow - sched
-                    if lat > timeout:
-                        late_replies += 1
-                        continue
-                    received += 1
-                    if lat < 0:
-                        lat = 0
-                    if lat < sub2:
-                        counts[lat] += 1
-                    else:
-                        sh = lat.bit_length() - p1
-                        counts[(sh + 1) * sub + (lat >> sh) - sub] += 1
-                    lat_total += lat
-                    if lat > lat_max:
-                        lat_max = lat
-                    if lat < lat_min:
-                        lat_min = lat
-                    w = sched // WINDOW_NS
-                    win_count[w] += 1
-                    win_total[w] += lat
-                    if lat > win_max[w]:
-                        win_max[w] = lat
-            if now >= next_progress and progress is not None:
-                next_progress = now + PROGRESS_NS
-                progress(Progress(sent, received, late_sends, max_lag))
-    finally:
-        epfd.close()
-
-    hist_data = {
-        "precision": PRECISION,
-        "count": received,
-        "total": lat_total,
-        "min": lat_min if received else 0,
-        "max": lat_max,
-        "buckets": [[i, v] for i, v in enumerate(counts) if v],
-    }
-    result.latency = Histogram.from_dict(hist_data)
-    result.sent = sent
-    result.warmup_sent = warm_sent
-    result.received = received
-    result.late_replies = late_replies
-    result.duplicated = dup
-    result.reordered = reord
-    result.unexpected = unexpected
-    result.late_sends = late_sends
-    result.lag_total_ns = lag_total
-    result.max_lag_ns = max_lag
-    result.last_send_ns = last_send
-    result.errors = errors
-    result.window_count = win_count
-    result.window_total_ns = win_total
-    result.window_max_ns = win_max
+    result = run.result()
+    result.refused_stop = run.refused_stop
     if progress is not None:
-        progress(Progress(sent, received, late_sends, max_lag))
+        progress(run.progress())
+    return result
+
+
+def play(
+    spec: WorkerSpec,
+    socks: list[socket.socket],
+    t0: int,
+    joins: WorkerResult,
+    progress: Callable[[Progress], None] | None = None,
+) -> WorkerResult:
+    """Run the schedule, then send LEAVE from every client (joined or not) and count the kernel's drops."""
+    try:
+        result = run_worker(spec, socks, t0, progress)
+    finally:
+        # Also after a failure, and from clients whose JOIN failed: the server must not keep ghosts.
+        if spec.join:
+            left = WorkerResult()
+            leave_players(spec, socks, left)
+    result.joined, result.join_refused = joins.joined, joins.join_refused
+    result.join_unanswered, result.join_errors = joins.join_unanswered, list(joins.join_errors)
+    if spec.join:
+        result.left = left.left
+    result.socket_drops = socket_drops(socks)
     return result
 
 
@@ -473,12 +700,11 @@ def worker_process(spec: WorkerSpec, conn: object) -> None:
         conn.send(("error", str(exc)))
         return
     try:
-        result = WorkerResult()
+        joins = WorkerResult()
         if spec.join:
-            join_players(spec, socks, result)
+            join_players(spec, socks, joins)
         conn.send(("ready", None))
-        if not conn.poll(30):
-            return
+        # The start may be far off (--start-at): wait for it, or for the parent to go away.
         msg, t0 = conn.recv()
         if msg != "start":
             return
@@ -486,17 +712,9 @@ def worker_process(spec: WorkerSpec, conn: object) -> None:
         def report(p: Progress) -> None:
             conn.send(("progress", p))
 
-        run = run_worker(spec, socks, t0, report)
-        run.joined, run.join_refused, run.join_unanswered = (
-            result.joined,
-            result.join_refused,
-            result.join_unanswered,
-        )
-        run.join_errors = result.join_errors
-        if spec.join:
-            leave_players(spec, socks, run)
-        run.socket_drops = socket_drops(socks)
-        conn.send(("done", run))
+        conn.send(("done", play(spec, socks, t0, joins, report)))
+    except EOFError:
+        return
     finally:
         for s in socks:
             s.close()

@@ -269,9 +269,10 @@ def test_plot_without_matplotlib_says_so(
                 str(tmp_path / "p.png"),
             ]
         )
+        assert srv.account.received == 0  # said before any load was sent
     out, err = capsys.readouterr()
     assert status == 2
-    assert "received" in out
+    assert "received" not in out
     assert "--plot needs matplotlib" in err
 
 
