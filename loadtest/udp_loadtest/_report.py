@@ -173,12 +173,14 @@ def write_plot(result: LoadTestResult, path: str) -> None:
     loss_ax.set_xlabel("scheduled send time (s)")
     loss_ax.set_ylim(bottom=0)
     loss_ax.grid(True, alpha=0.3)
-    interval = 0.1
-    rate_ax.plot(ts, [r["sent"] / interval for r in rows], label="offered (sent)", lw=1.2)
+    interval = result.interval_ns / 1e9
+    rate_ax.axhline(cfg.rate, color="tab:gray", lw=0.8, ls=":", label=f"offered {cfg.rate:,.0f}/s")
+    rate_ax.plot(ts, [r["sent"] / interval for r in rows], label="sent", lw=1.2)
     rate_ax.plot(ts, [r["replies"] / interval for r in rows], label="received", lw=1.2, ls="--")
     rate_ax.set_ylabel("datagrams/s")
     rate_ax.set_xlabel("scheduled send time (s)")
-    rate_ax.set_ylim(bottom=0)
+    peak = max([cfg.rate] + [r["sent"] / interval for r in rows])
+    rate_ax.set_ylim(0, peak * 1.15)
     rate_ax.grid(True, alpha=0.3)
     rate_ax.legend(loc="lower right")
     hist = result.counts.latency
@@ -194,11 +196,8 @@ def write_plot(result: LoadTestResult, path: str) -> None:
         hist_ax.set_yscale("log")
         for label, pct, color in (("p50", 50, "tab:blue"), ("p99", 99, "tab:orange"), ("p99.9", 99.9, "tab:red")):
             value = hist.percentile(pct) / 1e6
-            hist_ax.axvline(value, color=color, ls="--", lw=1)
-            hist_ax.annotate(
-                f"{label} {value:.3f} ms", (value, 1), xytext=(3, 0), textcoords="offset points",
-                xycoords=("data", "axes fraction"), va="top", rotation=90, color=color, fontsize=8,
-            )  # fmt: skip
+            hist_ax.axvline(value, color=color, ls="--", lw=1, label=f"{label} {value:.3f} ms")
+        hist_ax.legend(loc="upper right")
     else:
         hist_ax.text(0.5, 0.5, "no replies", ha="center", va="center", transform=hist_ax.transAxes)
     hist_ax.set_xlabel("round trip (ms)")

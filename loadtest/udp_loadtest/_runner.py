@@ -27,7 +27,7 @@ from udp_loadtest._worker import (
     worker_process,
 )
 
-__all__ = ["LoadTestConfig", "LoadTestResult", "merge_results", "parse_target", "resolve", "run"]
+__all__ = ["LoadTestConfig", "LoadTestResult", "TargetRow", "merge_results", "parse_target", "resolve", "run"]
 
 #: The percentiles reported, as (label, per cent).
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
@@ -200,6 +200,8 @@ class LoadTestResult:
     parts: int = 1
     run_ids: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    payload_format: str = PAYLOAD_FORMAT
+    interval_ns: int = WINDOW_NS
 
     @property
     def sent(self) -> int:
@@ -293,8 +295,8 @@ class LoadTestResult:
         config["targets"] = [list(t) for t in self.config.targets]
         return {
             "format": RESULT_FORMAT,
-            "payload_format": PAYLOAD_FORMAT,
-            "interval_s": WINDOW_NS / 1e9,
+            "payload_format": self.payload_format,
+            "interval_s": self.interval_ns / 1e9,
             "run_id": self.config.run_id,
             "label": self.config.label,
             "run_ids": self.run_ids,
@@ -384,6 +386,8 @@ class LoadTestResult:
                 parts=int(data["parts"]),
                 run_ids=[str(r) for r in data["run_ids"]],
                 labels=[str(r) for r in data["labels"]],
+                payload_format=str(data["payload_format"]),
+                interval_ns=round(float(data["interval_s"]) * 1e9),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LoadTestError(f"{source}: a udp-loadtest result with a missing or bad field ({exc})") from None
@@ -397,12 +401,11 @@ def _latency_ms(hist: Histogram) -> dict[str, float]:
     return out
 
 
-def _settings(data: Mapping[str, Any]) -> dict[str, Any]:
-    counts = data.get("counts", {})
+def _settings(result: LoadTestResult) -> dict[str, Any]:
     return {
-        "histogram precision": counts.get("latency", {}).get("precision"),
-        "interval": data.get("interval_s"),
-        "payload format": data.get("payload_format"),
+        "histogram precision": result.counts.latency.precision,
+        "interval": result.interval_ns / 1e9,
+        "payload format": result.payload_format,
     }
 
 
@@ -418,9 +421,9 @@ def merge_results(results: Sequence[LoadTestResult], sources: Sequence[str] | No
     if not results:
         raise LoadTestError("nothing to merge")
     names = list(sources) if sources is not None else [f"result {i + 1}" for i in range(len(results))]
-    first = _settings(results[0].to_dict())
+    first = _settings(results[0])
     for name, r in zip(names[1:], results[1:], strict=True):
-        mine = _settings(r.to_dict())
+        mine = _settings(r)
         for key, value in mine.items():
             if value != first[key]:
                 raise LoadTestError(

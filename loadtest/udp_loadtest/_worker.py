@@ -404,7 +404,7 @@ class _Schedule:
         self.max_seq = [-1] * n
         self.client_sent = [0] * n
         self.target_of = [spec.target_of(c) for c in spec.clients]
-        windows = spec.duration_ns // WINDOW_NS + 1
+        windows = -(-spec.duration_ns // WINDOW_NS)  # the last one may be partial
         self.win_sent = [0] * windows
         self.win_count = [0] * windows
         self.win_total = [0] * windows

@@ -239,16 +239,11 @@ def test_config_checks() -> None:
 def test_plot_without_matplotlib_says_so(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_matplotlib(name: str, *args: object, **kw: object) -> object:
-        if name.startswith("matplotlib"):
-            raise ImportError(name)
-        return real_import(name, *args, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    # None in sys.modules makes an import fail, even when an earlier test imported matplotlib.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with FaultyServer(Faults()) as srv:
         status = main(
             [
