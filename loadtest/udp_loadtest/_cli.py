@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from udp_loadtest._report import (
     check_output,
@@ -59,6 +59,17 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _share(text: str) -> tuple[int, int]:
+    index, sep, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not I/N: {text!r} (e.g. 0/4 for the first of four)") from None
+    if not sep or n < 1 or not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"{text!r}: I must be between 0 and N-1, e.g. 0/4 ... 3/4")
+    return i, n
+
+
 def parse_start_at(text: str) -> float:
     """``--start-at``: Unix seconds, or an RFC 3339 time with its zone (``2026-11-30T15:00:00Z``)."""
     try:
@@ -99,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="targets_file",
         metavar="FILE",
         help="read more targets from FILE ('-' for stdin), one per line or separated by white space",
+    )
+    p.add_argument(
+        "--share",
+        type=_share,
+        metavar="I/N",
+        help="take share I of N of the targets (every N-th, from the I-th, counting from 0): with an Indexed"
+        " Job, --share $(JOB_COMPLETION_INDEX)/N",
     )
     p.add_argument(
         "--clients",
@@ -258,9 +276,15 @@ def _read_targets(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if not words:
         parser.error("no target: give HOST:PORT (one or more), or --targets FILE")
     try:
-        return "", 0, [parse_target(w) for w in words]
+        targets = [parse_target(w) for w in words]
     except LoadTestError as exc:
         parser.error(str(exc))
+    if args.share:
+        i, n = args.share
+        targets = targets[i::n]
+        if not targets:
+            parser.error(f"--share {i}/{n}: no target left for this share ({len(words)} targets for {n} shares)")
+    return "", 0, targets
 
 
 def _prepare_outputs(args: argparse.Namespace) -> None:
@@ -282,7 +306,8 @@ def _prepare_outputs(args: argparse.Namespace) -> None:
 def _write_outputs(args: argparse.Namespace, result: LoadTestResult, human: IO[str]) -> int:
     try:
         if args.json == "-":
-            sys.stdout.write(json.dumps(result.to_dict(), indent=1) + "\n")
+            # One line, so that it stays whole among the other lines of `kubectl logs`.
+            sys.stdout.write(json.dumps(result.to_dict(), separators=(",", ":")) + "\n")
             sys.stdout.flush()
         elif args.json:
             write_json(result, args.json)
@@ -389,6 +414,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _result_json(text: str, name: str) -> Any:
+    """The JSON result in ``text``: a --json file, or the logs of a run with --json - (the one JSON line)."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        error = exc
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    raise LoadTestError(f"{name}: not JSON ({error}); give the files written by --json, or the logs of --json -")
+
+
 def merge_main(argv: Sequence[str]) -> int:
     """``udp-loadtest merge``: merge results, print the table, write --json and --plot."""
     args = build_merge_parser().parse_args(list(argv))
@@ -401,11 +441,7 @@ def merge_main(argv: Sequence[str]) -> int:
                 text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
             except OSError as exc:
                 raise LoadTestError(f"cannot read {name}: {exc.strerror}") from None
-            try:
-                data = json.loads(text)
-            except ValueError as exc:
-                raise LoadTestError(f"{name}: not JSON ({exc}); give the files written by --json") from None
-            results.append(LoadTestResult.from_dict(data, name))
+            results.append(LoadTestResult.from_dict(_result_json(text, name), name))
         merged = merge_results(results, args.results)
     except LoadTestError as exc:
         print(f"udp-loadtest merge: error: {exc}", file=sys.stderr)
