@@ -107,8 +107,8 @@ def _errors(result: LoadTestResult) -> str:
 
 def output_path(path: str, suffix: str) -> str:
     """``path`` with ``suffix`` (".json", ".png") added when it does not end with it; ``-`` stays."""
-    if path == "-" or path.lower().endswith(suffix):
-        return path
+    if path == "-" or path.lower().endswith(suffix) or Path(path).is_dir():
+        return path  # a directory stays as it is, for check_output to refuse
     return path + suffix
 
 
