@@ -144,3 +144,22 @@ def test_merge_aligns_runs_on_wall_clock_time(tmp_path: Path) -> None:
     assert merged.counts.window_sent[5:7] == b.counts.window_sent[:2]
     assert len(merged.counts.window_sent) == 5 + len(b.counts.window_sent)
     assert sum(merged.counts.window_sent) == a.sent + b.sent
+
+
+def test_merge_reads_the_logs_of_runs_with_json_to_stdout(tmp_path: Path) -> None:
+    logs = []
+    with FaultyServer(Faults()) as srv:
+        for label in ("pod-0", "pod-1"):
+            proc = subprocess.run(
+                [sys.executable, "-m", "udp_loadtest", f"[::1]:{srv.port}", "--rate", "200", "--duration", "0.2",
+                 "--warmup", "0", "--reply-timeout", "0.2", "--workers", "1", "--label", label, "--json", "-"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60, check=True,
+            )  # fmt: skip
+            log = tmp_path / f"{label}.log"  # what `kubectl logs` gives: both streams in one
+            log.write_text(proc.stdout)
+            logs.append(str(log))
+    assert main(["merge", *logs, "--json", str(tmp_path / "merged.json")]) == 0
+    merged = json.loads((tmp_path / "merged.json").read_text())
+    assert merged["labels"] == ["pod-0", "pod-1"]
+    assert merged["sent"] == srv.account.received == 80
+    assert merged["received"] == srv.account.replies
