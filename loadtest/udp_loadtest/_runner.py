@@ -601,9 +601,10 @@ def _run_here(
         # Wake a little early: run_worker waits for the first send itself, to the microsecond.
         _sleep_until(t0 - 5_000_000)
 
-        def report(p: Progress) -> None:
+        def report(p: Progress) -> bool:
             if progress is not None:
                 progress((time.monotonic_ns() - t0) / 1e9, p)
+            return p.all_refused(spec)
 
         return play(spec, socks, t0, joins, report), t0
     finally:
@@ -645,8 +646,18 @@ def _run_processes(
             + 2 * config.reply_timeout
             + 30
         )
+        stopping = False
         while len(results) < len(conns):
             _receive(conns, set(results), deadline, "finish", latest, progress, t0, results)
+            total = Progress()
+            for p in latest.values():
+                total.add(p)
+            if not stopping and len(latest) == len(conns) and total.all_refused(specs[0]):
+                stopping = True
+                for i, conn in enumerate(conns):
+                    if i not in results:
+                        with contextlib.suppress(OSError):
+                            conn.send(("stop", None))
 
         merged = WorkerResult()
         for i in range(len(conns)):
@@ -694,10 +705,7 @@ def _receive(
             if progress is not None:
                 total = Progress()
                 for p in latest.values():
-                    total.sent += p.sent
-                    total.received += p.received
-                    total.late_sends += p.late_sends
-                    total.max_lag_ns = max(total.max_lag_ns, p.max_lag_ns)
+                    total.add(p)
                 progress((time.monotonic_ns() - t0) / 1e9, total)
         elif kind == "done" and results is not None:
             results[i] = payload

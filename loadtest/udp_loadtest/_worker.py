@@ -60,6 +60,9 @@ PRECISION = 8
 #: When every datagram of this first stretch of the schedule was refused, the run stops (--keep-going).
 REFUSED_CHECK_NS = 2_000_000_000
 
+#: Called with the running counts every PROGRESS_NS; answering True stops the run (all refused).
+ProgressHook = Callable[["Progress"], bool | None]
+
 
 class LoadTestError(Exception):
     """A problem the user can fix (bad address, too many sockets ...); its text is the message."""
@@ -99,6 +102,29 @@ class Progress:
     received: int = 0
     late_sends: int = 0
     max_lag_ns: int = 0
+    answered: int = 0  # replies matched to a datagram, warm-up, late and duplicates included
+    refused: int = 0  # ECONNREFUSED, warm-up included
+    elapsed_ns: int = 0  # of the schedule
+
+    def add(self, other: Progress) -> None:
+        """Add another worker's counts."""
+        self.sent += other.sent
+        self.received += other.received
+        self.late_sends += other.late_sends
+        self.max_lag_ns = max(self.max_lag_ns, other.max_lag_ns)
+        self.answered += other.answered
+        self.refused += other.refused
+        self.elapsed_ns = max(self.elapsed_ns, other.elapsed_ns)
+
+    def all_refused(self, spec: WorkerSpec) -> bool:
+        """Whether the run should stop: past the first stretch, nothing came back but refusals."""
+        return (
+            not spec.keep_going
+            and spec.warmup_ns + spec.duration_ns > REFUSED_CHECK_NS
+            and self.elapsed_ns >= REFUSED_CHECK_NS
+            and self.refused > 0
+            and self.answered == 0
+        )
 
 
 _SUMMED = (
@@ -426,19 +452,15 @@ class _Schedule:
         self.warm_errors: dict[str, int] = {}
         self.refused_stop = False
 
-    def progress(self) -> Progress:
-        """The running counts."""
-        return Progress(self.sent, self.received, self.late_sends, self.max_lag)
+    def progress(self, now: int) -> Progress:
+        """The running counts at offset ``now``."""
+        refused = self.errors.get("ECONNREFUSED", 0) + self.warm_errors.get("ECONNREFUSED", 0)
+        return Progress(self.sent, self.received, self.late_sends, self.max_lag, self.answered, refused, now)
 
     def _error(self, exc: OSError, now: int) -> None:
         into = self.errors if now >= self.spec.warmup_ns else self.warm_errors
         key = _error_name(exc)
         into[key] = into.get(key, 0) + 1
-
-    def refused_everything(self) -> bool:
-        """Whether nothing came back but refusals (``ECONNREFUSED``) so far."""
-        refused = self.errors.get("ECONNREFUSED", 0) + self.warm_errors.get("ECONNREFUSED", 0)
-        return refused > 0 and self.answered == 0
 
     def send_due(self, now: int) -> int:
         """Send what is due at offset ``now`` (at most MAX_BURST datagrams); return the offset after."""
@@ -620,15 +642,17 @@ def run_worker(
     spec: WorkerSpec,
     socks: list[socket.socket],
     t0: int,
-    progress: Callable[[Progress], None] | None = None,
+    progress: ProgressHook | None = None,
 ) -> WorkerResult:
-    """Run the schedule of ``spec`` from ``t0`` (a ``time.monotonic_ns()`` value) and count the replies."""
+    """Run the schedule of ``spec`` from ``t0`` (a ``time.monotonic_ns()`` value) and count the replies.
+
+    ``progress`` gets the running counts every half second; when it answers True the run stops there.
+    """
     if not spec.clients:
         return WorkerResult()
     run = _Schedule(spec, socks, t0)
     mono = time.monotonic_ns
     end, stop = run.end, run.stop
-    check_refused = not spec.keep_going and end > REFUSED_CHECK_NS
     next_progress = PROGRESS_NS
     with select.epoll(sizehint=len(socks)) as ep:
         for s in socks:
@@ -644,15 +668,11 @@ def run_worker(
             events = poll(0, MAX_EVENTS)
             if events:
                 run.read(events)
-            if now >= next_progress:
+            if now >= next_progress and progress is not None:
                 next_progress = now + PROGRESS_NS
-                if progress is not None:
-                    progress(run.progress())
-                if check_refused and now >= REFUSED_CHECK_NS:
-                    check_refused = False
-                    if run.refused_everything():
-                        run.refused_stop = True
-                        break
+                if progress(run.progress(now)):
+                    run.refused_stop = True
+                    break
             if not events:
                 delay = (run.off if run.off < end else stop) - now
                 if delay > 0:
@@ -660,7 +680,7 @@ def run_worker(
     result = run.result()
     result.refused_stop = run.refused_stop
     if progress is not None:
-        progress(run.progress())
+        progress(run.progress(mono() - t0))
     return result
 
 
@@ -669,7 +689,7 @@ def play(
     socks: list[socket.socket],
     t0: int,
     joins: WorkerResult,
-    progress: Callable[[Progress], None] | None = None,
+    progress: ProgressHook | None = None,
 ) -> WorkerResult:
     """Run the schedule, then send LEAVE from every client (joined or not) and count the kernel's drops."""
     try:
@@ -709,8 +729,10 @@ def worker_process(spec: WorkerSpec, conn: object) -> None:
         if msg != "start":
             return
 
-        def report(p: Progress) -> None:
+        def report(p: Progress) -> bool:
             conn.send(("progress", p))
+            # The parent sees every worker's counts and may tell all of them to stop.
+            return conn.poll() and conn.recv()[0] == "stop"
 
         conn.send(("done", play(spec, socks, t0, joins, report)))
     except EOFError:

@@ -150,14 +150,31 @@ def test_the_header_comes_first_and_the_last_progress_line_agrees_with_the_table
     assert int(sent.replace(",", "")) == srv.account.received
 
 
-def test_an_all_refused_start_stops_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_all_refused_start_stops_with_a_clear_message(workers: str, capsys: pytest.CaptureFixture[str]) -> None:
     port = _closed_port()
     started = time.monotonic()
-    status = main(["::1", str(port), "--rate", "100", "--duration", "20", "--warmup", "0", "--workers", "1", "-q"])
+    status = main(["::1", str(port), "--rate", "100", "--duration", "20", "--warmup", "0", "--workers", workers, "-q"])
     assert time.monotonic() - started < 15  # not the whole 20 s
     err = capsys.readouterr().err
     assert status == 1
     assert "every datagram of the first seconds" in err and "--keep-going" in err
+
+
+def test_one_refusing_target_among_answering_ones_does_not_stop_the_run() -> None:
+    from udp_loadtest import LoadTestConfig
+
+    port = _closed_port()
+    with FaultyServer(Faults()) as srv:
+        # Two workers, one client each: one worker talks only to the closed port, and still runs to the end.
+        config = LoadTestConfig(targets=(("::1", srv.port), ("::1", port)), clients=2, rate=40, duration=2.3,
+                                warmup=0, reply_timeout=0.2, workers=2)  # fmt: skip
+        result = run(config)
+    assert not result.counts.refused_stop
+    rows = result.target_rows()
+    assert rows[0].received == rows[0].sent == srv.account.received
+    assert rows[1].sent + result.counts.errors.get("ECONNREFUSED", 0) >= 46  # its whole schedule was tried
+    assert rows[1].received == 0
 
 
 def test_keep_going_insists_and_warmup_errors_are_shown_apart(capsys: pytest.CaptureFixture[str]) -> None:
