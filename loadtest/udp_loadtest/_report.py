@@ -21,12 +21,10 @@ def _n(value: int) -> str:
 def format_header(config: LoadTestConfig, address: str, workers: int, parts: int = 1) -> str:
     """The configuration line, printed before the run starts and again above the table."""
     per_client = config.rate / config.clients
-    targets = len(config.all_targets())
-    where = address if targets == 1 or not address.endswith("targets") else f"{targets} targets"
     tags = "".join(f", {k} {v}" for k, v in (("run", config.run_id), ("label", config.label)) if v)
     merged = f" (merged from {parts} runs)" if parts > 1 else ""
     return (
-        f"udp-loadtest {where}{merged}: {config.clients} clients x {per_client:g} Hz = {config.rate:g} datagrams/s, "
+        f"udp-loadtest {address}{merged}: {config.clients} clients x {per_client:g} Hz = {config.rate:g} datagrams/s, "
         f"{workers} worker{'s' if workers != 1 else ''}, {config.duration:g} s "
         f"(+{config.warmup:g} s warm-up), {config.payload_size}-byte payload, reply timeout {config.reply_timeout:g} s"
         f"{tags}"

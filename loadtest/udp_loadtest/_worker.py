@@ -8,7 +8,9 @@ clients of all workers interleave evenly and the k-th send of a worker is found 
 a timer per client. Each turn of the loop sends everything that is due (a bounded burst, so replies
 are still read when the tool falls behind), then reads every socket that epoll reports until it is
 empty. Between turns it sleeps in ``select()`` on the epoll descriptor, whose timeout has microsecond
-resolution, where ``epoll.poll()`` would round up to a whole millisecond.
+resolution, where ``epoll.poll()`` would round up to a whole millisecond. The two phases are the
+methods ``send_due`` and ``read`` of ``_Schedule``, which hold the run's state; ``run_worker`` is the
+loop around them. With several targets, client ``c`` talks to target ``c % targets``.
 
 Latency is measured from the scheduled send time carried in the payload, not from the moment the
 datagram actually left, so a tool that falls behind shows the delay in the latencies (no coordinated
@@ -24,7 +26,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sample_server.protocol import ACK_PREFIX, JOIN_WORD, LEAVE_WORD, MAX_DATAGRAM
 from udp_loadtest._histogram import Histogram
@@ -127,6 +129,8 @@ class Progress:
         )
 
 
+K = TypeVar("K")
+
 _SUMMED = (
     "sent",
     "received",
@@ -152,7 +156,7 @@ def _add_lists(mine: list[int], theirs: list[int], shift: int = 0) -> None:
         mine[i + shift] += v
 
 
-def _add_counts(mine: dict[str, int], theirs: dict[str, int]) -> None:
+def _add_counts(mine: dict[K, int], theirs: dict[K, int]) -> None:
     for key, n in theirs.items():
         mine[key] = mine.get(key, 0) + n
 
@@ -224,7 +228,7 @@ class WorkerResult:
                 self.window_max_ns[i + window_shift] = v
         self.window_buckets.extend({} for _ in range(width - len(self.window_buckets)))
         for i, buckets in enumerate(other.window_buckets):
-            _add_counts_int(self.window_buckets[i + window_shift], buckets)
+            _add_counts(self.window_buckets[i + window_shift], buckets)
         self.raw_ns.extend(other.raw_ns)
 
     def window_histogram(self, w: int) -> Histogram:
@@ -277,11 +281,6 @@ class WorkerResult:
             setattr(r, name, [int(n) for n in data[name]])
         r.window_buckets = [{int(i): int(n) for i, n in b} for b in data["window_buckets"]]
         return r
-
-
-def _add_counts_int(mine: dict[int, int], theirs: dict[int, int]) -> None:
-    for key, n in theirs.items():
-        mine[key] = mine.get(key, 0) + n
 
 
 def _error_name(exc: OSError) -> str:
