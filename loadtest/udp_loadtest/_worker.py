@@ -405,10 +405,19 @@ def leave_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRe
 class _Schedule:
     """The state of one worker's run, split by phase: sending what is due, and reading replies.
 
-    The hot paths (:meth:`send_due`, :meth:`read`) copy what they use into locals once per call and
-    store the counters back at the end: one call handles a whole burst or a whole batch of ready
-    sockets, so attribute access costs once per batch, not once per datagram.
+    The hot paths (:meth:`send_due`, :meth:`read`) copy what they use into locals once per call (the
+    fixed parts from one tuple each) and store the counters back at the end: one call handles a whole
+    burst or a whole batch of ready sockets, so attribute access costs once per batch, not once per
+    datagram. Slots keep those accesses cheap for the common case of a one-datagram turn.
     """
+
+    __slots__ = (
+        "answered", "client_sent", "dup", "end", "errors", "hist_size", "k", "lag_total", "last_send",
+        "lat_max", "lat_min", "lat_total", "late_replies", "late_sends", "local_of", "max_lag", "max_seq", "n",
+        "off", "pad", "raw", "read_fixed", "received", "recvs", "refused_stop", "reord", "seen", "send_fixed",
+        "sends", "sent", "spec", "step", "stop", "t0", "target_counts", "target_of", "unexpected", "warm_errors",
+        "warm_sent", "win_buckets", "win_count", "win_max", "win_sent", "win_total",
+    )  # fmt: skip
 
     def __init__(self, spec: WorkerSpec, socks: list[socket.socket], t0: int) -> None:
         n = len(spec.clients)
@@ -450,6 +459,15 @@ class _Schedule:
         self.errors: dict[str, int] = {}
         self.warm_errors: dict[str, int] = {}
         self.refused_stop = False
+        self.send_fixed = (
+            time.monotonic_ns, t0, self.step, spec.clients, spec.total_clients, self.sends, self.pad,
+            spec.warmup_ns, self.client_sent, self.win_sent, n, self.end,
+        )  # fmt: skip
+        self.read_fixed = (
+            time.monotonic_ns, t0, self.recvs, self.seen, self.max_seq, self.local_of, n, self.target_of,
+            self.target_counts, self.raw, self.win_count, self.win_total, self.win_max, self.win_buckets,
+            spec.warmup_ns, spec.reply_timeout_ns,
+        )  # fmt: skip
 
     def progress(self, now: int) -> Progress:
         """The running counts at offset ``now``."""
@@ -463,12 +481,13 @@ class _Schedule:
 
     def send_due(self, now: int) -> int:
         """Send what is due at offset ``now`` (at most MAX_BURST datagrams); return the offset after."""
-        off, end, k, n = self.off, self.end, self.k, self.n
-        if not (off <= now and off < end):
+        off = self.off
+        if off > now:
             return now
-        mono, t0, step = time.monotonic_ns, self.t0, self.step
-        clients, total_clients, sends, pad = self.spec.clients, self.spec.total_clients, self.sends, self.pad
-        warmup, client_sent, win_sent = self.spec.warmup_ns, self.client_sent, self.win_sent
+        mono, t0, step, clients, total_clients, sends, pad, warmup, client_sent, win_sent, n, end = self.send_fixed
+        if off >= end:
+            return now
+        k = self.k
         sent = warm_sent = late_sends = lag_total = 0
         max_lag = self.max_lag
         burst = 0
@@ -511,11 +530,10 @@ class _Schedule:
         empty read that ends a drain; with one or two, drain them.
         """
         reads = 1 if len(events) > 2 else 1024
-        mono, t0, recvs = time.monotonic_ns, self.t0, self.recvs
-        seen, max_seq, local_of, n = self.seen, self.max_seq, self.local_of, self.n
-        target_of, target_counts, raw = self.target_of, self.target_counts, self.raw
-        win_count, win_total, win_max, win_buckets = self.win_count, self.win_total, self.win_max, self.win_buckets
-        warmup, timeout = self.spec.warmup_ns, self.spec.reply_timeout_ns
+        (
+            mono, t0, recvs, seen, max_seq, local_of, n, target_of, target_counts, raw, win_count, win_total,
+            win_max, win_buckets, warmup, timeout,
+        ) = self.read_fixed  # fmt: skip
         sub = 1 << PRECISION
         sub2 = 2 * sub
         p1 = PRECISION + 1
@@ -652,6 +670,7 @@ def run_worker(
     run = _Schedule(spec, socks, t0)
     mono = time.monotonic_ns
     end, stop = run.end, run.stop
+    send_due, read = run.send_due, run.read
     next_progress = PROGRESS_NS
     with select.epoll(sizehint=len(socks)) as ep:
         for s in socks:
@@ -659,21 +678,24 @@ def run_worker(
         poll, wait, eplist = ep.poll, select.select, [ep]
         while True:
             now = mono() - t0
-            if run.off >= end and now >= stop:
+            off = run.off
+            if off >= end and now >= stop:
                 break
             # Sends are bounded per turn, so that replies keep being read when the tool is behind, and
             # at most MAX_EVENTS sockets are read per turn, so that sends are not held up.
-            now = run.send_due(now)
+            if off <= now:
+                now = send_due(now)
             events = poll(0, MAX_EVENTS)
             if events:
-                run.read(events)
+                read(events)
             if now >= next_progress and progress is not None:
                 next_progress = now + PROGRESS_NS
                 if progress(run.progress(now)):
                     run.refused_stop = True
                     break
             if not events:
-                delay = (run.off if run.off < end else stop) - now
+                off = run.off
+                delay = (off if off < end else stop) - now
                 if delay > 0:
                     wait(eplist, (), (), delay / 1e9)
     result = run.result()
