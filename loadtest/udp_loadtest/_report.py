@@ -154,19 +154,17 @@ def write_plot(result: LoadTestResult, path: str) -> None:
     cfg = result.config
     rows = result.timeline()
     ts = [r["t_s"] for r in rows]
-    answered = [r for r in rows if r["replies"]]
+    nan = float("nan")  # breaks a line where a window has nothing to show (a gap between merged runs)
     fig, axes = plt.subplots(2, 2, figsize=(13, 8))
     (lat_ax, hist_ax), (loss_ax, rate_ax) = axes
-    at = [r["t_s"] for r in answered]
-    lat_ax.plot(at, [r["p50_ms"] for r in answered], label="p50", lw=1.2)
-    lat_ax.plot(at, [r["p99_ms"] for r in answered], label="p99", lw=1.2)
-    lat_ax.plot(at, [r["max_ms"] for r in answered], label="max", lw=0.8, alpha=0.7)
+    for key, label, width in (("p50_ms", "p50", 1.2), ("p99_ms", "p99", 1.2), ("max_ms", "max", 0.8)):
+        lat_ax.plot(ts, [r[key] if r["replies"] else nan for r in rows], label=label, lw=width)
     lat_ax.set_yscale("log")
     lat_ax.set_ylabel("round trip (ms), per 100 ms")
     lat_ax.set_xlabel("scheduled send time (s from the end of the warm-up)")
     lat_ax.grid(True, which="both", alpha=0.3)
     lat_ax.legend(loc="upper right")
-    loss_ax.plot(ts, [r["loss_pct"] for r in rows], color="tab:red", lw=1.2)
+    loss_ax.plot(ts, [r["loss_pct"] if r["sent"] else nan for r in rows], color="tab:red", lw=1.2)
     loss_ax.set_ylabel("loss per 100 ms (%)")
     loss_ax.set_xlabel("scheduled send time (s)")
     loss_ax.set_ylim(bottom=0)

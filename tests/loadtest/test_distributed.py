@@ -40,7 +40,7 @@ def test_three_processes_two_targets_merge_exactly(tmp_path: Path) -> None:
         FaultyServer(Faults(drop_every=5), warmup_ns=int(WARMUP * 1e9), family=2) as v4,
     ):
         targets = [f"[::1]:{v6.port}", f"127.0.0.1:{v4.port}"]
-        start_at = time.time() + 4.0  # time for three interpreters to start on a busy machine
+        start_at = time.time() + 6.0  # time for three interpreters and their workers to start on a busy machine
         procs = [
             _load("a", targets, tmp_path, start_at, 1),
             _load("b", targets, tmp_path, start_at, 2),
