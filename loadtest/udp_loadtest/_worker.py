@@ -436,6 +436,7 @@ class _Schedule:
         per_client = int(self.end / (self.step * spec.total_clients)) + 2
         self.seen = bytearray(per_client * n)
         self.max_seq = [-1] * n
+        # Failed measured sends, negative; the sends that were attempted are added up in result().
         self.client_sent = [0] * n
         self.target_of = [spec.target_of(c) for c in spec.clients]
         windows = -(-spec.duration_ns // WINDOW_NS)  # the last one may be partial
@@ -461,7 +462,7 @@ class _Schedule:
         self.refused_stop = False
         self.send_fixed = (
             time.monotonic_ns, t0, self.step, spec.clients, spec.total_clients, self.sends, self.pad,
-            spec.warmup_ns, self.client_sent, self.win_sent, n, self.end,
+            spec.warmup_ns, n, self.end,
         )  # fmt: skip
         self.read_fixed = (
             time.monotonic_ns, t0, self.recvs, self.seen, self.max_seq, self.local_of, n, self.target_of,
@@ -484,7 +485,7 @@ class _Schedule:
         off = self.off
         if off > now:
             return now
-        mono, t0, step, clients, total_clients, sends, pad, warmup, client_sent, win_sent, n, end = self.send_fixed
+        mono, t0, step, clients, total_clients, sends, pad, warmup, n, end = self.send_fixed
         if off >= end:
             return now
         k = self.k
@@ -498,11 +499,12 @@ class _Schedule:
                 sends[j](head + pad[len(head) :])
             except OSError as exc:
                 self._error(exc, now)
+                if off >= warmup:  # the counts per client and per window are derived from the schedule
+                    self.client_sent[j] -= 1
+                    self.win_sent[(off - warmup) // WINDOW_NS] -= 1
             else:
                 if off >= warmup:
                     sent += 1
-                    client_sent[j] += 1
-                    win_sent[(off - warmup) // WINDOW_NS] += 1
                 else:
                     warm_sent += 1
             lag = now - off
@@ -614,8 +616,42 @@ class _Schedule:
         self.lat_total += lat_total
         self.lat_min, self.lat_max = lat_min, lat_max
 
+    def _offset(self, k: int) -> int:
+        """The scheduled offset of this worker's k-th send: the very expression of :meth:`send_due`."""
+        n, clients = self.n, self.spec.clients
+        return int(((k // n) * self.spec.total_clients + clients[k % n]) * self.step)
+
+    def _first_at(self, offset: int) -> int:
+        """The first k whose send is scheduled at or after ``offset`` (the offsets grow with k)."""
+        lo, hi = 0, len(self.seen) + self.n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._offset(mid) >= offset:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def _add_attempted_sends(self) -> None:
+        """Add the measured sends attempted per client and per window, found from the schedule.
+
+        Counting them in the send loop would cost two list updates per datagram; the schedule says
+        exactly which k were due in the measured window, and send_due attempted every k below self.k.
+        """
+        n, done, warmup = self.n, self.k, self.spec.warmup_ns
+        first = min(self._first_at(warmup), done)
+        for j in range(n):
+            # How many k in [first, done) have k % n == j.
+            self.client_sent[j] += max(0, (done - j + n - 1) // n) - max(0, (first - j + n - 1) // n)
+        start = first
+        for w in range(len(self.win_sent)):
+            stop = min(self._first_at(warmup + (w + 1) * WINDOW_NS), done)
+            self.win_sent[w] += max(0, stop - start)
+            start = max(start, stop)
+
     def result(self) -> WorkerResult:
         """The counts of this worker."""
+        self._add_attempted_sends()
         spec = self.spec
         r = WorkerResult(
             sent=self.sent,

@@ -171,10 +171,23 @@ def test_one_refusing_target_among_answering_ones_does_not_stop_the_run() -> Non
                                 warmup=0, reply_timeout=0.2, workers=2)  # fmt: skip
         result = run(config)
     assert not result.counts.refused_stop
+    # The sends per target and per window are derived from the schedule, minus the sends that failed.
+    assert sum(result.counts.target_sent) == sum(result.counts.window_sent) == result.sent
     rows = result.target_rows()
     assert rows[0].received == rows[0].sent == srv.account.received
     assert rows[1].sent + result.counts.errors.get("ECONNREFUSED", 0) >= 46  # its whole schedule was tried
     assert rows[1].received == 0
+
+
+def test_sends_per_window_add_up_when_the_run_stops_early() -> None:
+    from udp_loadtest import LoadTestConfig
+
+    port = _closed_port()
+    result = run(LoadTestConfig("::1", port, rate=300, duration=20, warmup=0.5, workers=1, clients=3))
+    assert result.counts.refused_stop
+    assert 0 < result.sent < 300 * 3  # stopped after about 2 s of the schedule
+    assert sum(result.counts.target_sent) == sum(result.counts.window_sent) == result.sent
+    assert sum(result.counts.window_sent[25:]) == 0  # nothing after the stop
 
 
 def test_keep_going_insists_and_warmup_errors_are_shown_apart(capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,6 +52,8 @@ def _assert_matches(result: LoadTestResult, acc: Account) -> None:
     assert c.duplicated == acc.duplicated
     assert c.reordered == acc.reordered
     assert result.errors == 0
+    assert sum(c.window_sent) == sum(c.target_sent) == result.sent
+    assert sum(c.window_count) == result.received
 
 
 @pytest.mark.parametrize("workers", [1, 2])
