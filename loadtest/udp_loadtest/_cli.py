@@ -216,8 +216,9 @@ def build_merge_parser() -> argparse.ArgumentParser:
 class _ProgressLine:
     """Writes a progress line to stderr: rewritten in place on a terminal, once a second otherwise."""
 
-    def __init__(self, total: float) -> None:
+    def __init__(self, total: float, warmup: float = 0.0) -> None:
         self.total = total
+        self.warmup = warmup
         self.tty = sys.stderr.isatty()
         self.last = -1.0
         self.width = 0
@@ -231,6 +232,7 @@ class _ProgressLine:
             f"[{shown:5.1f}/{self.total:.1f} s] sent {p.sent:,}  received {p.received:,}"
             f"  lag max {p.max_lag_ns / 1e6:.1f} ms"
             + (f"  late sends {p.late_sends:,}" if p.late_sends else "")
+            + ("  (warm-up: not counted)" if elapsed < self.warmup else "")
             + ("  (waiting for the last replies)" if elapsed > self.total else "")
         )
         if self.tty:
@@ -377,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def notice(text: str) -> None:
         print(f"udp-loadtest: {text}", file=sys.stderr, flush=True)
 
-    line = None if args.quiet else _ProgressLine(config.warmup + config.duration)
+    line = None if args.quiet else _ProgressLine(config.warmup + config.duration, config.warmup)
     try:
         result = run(config, line, notice)
     except LoadTestError as exc:
