@@ -269,8 +269,10 @@ def _read_targets(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         except OSError as exc:
             parser.error(f"--targets {args.targets_file}: {exc.strerror}")
         words += [w for line in text.splitlines() if not line.lstrip().startswith("#") for w in line.split()]
-    # HOST PORT, the one-target form of before: a second target would have a colon.
-    if len(args.targets) == 2 and ":" not in args.targets[1] and not args.targets_file:
+    # HOST PORT, the one-target form of before: a second target would have a colon, and a first one
+    # in the new form has [brackets] or a single colon (a bare IPv6 address has several).
+    first_is_target = args.targets[:1] and (args.targets[0].startswith("[") or args.targets[0].count(":") == 1)
+    if len(args.targets) == 2 and ":" not in args.targets[1] and not first_is_target and not args.targets_file:
         try:
             return args.targets[0], _port(args.targets[1]), []
         except argparse.ArgumentTypeError as exc:

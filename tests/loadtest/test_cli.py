@@ -53,6 +53,14 @@ def test_bad_targets_say_how_to_write_them(text: str, message: str) -> None:
         parse_target(text)
 
 
+@pytest.mark.parametrize("args", [["[::1]:7777", "7778"], ["127.0.0.1:7777", "7778"]])
+def test_a_target_then_a_bare_port_is_not_the_old_form(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    assert "target '7778': write it as HOST:PORT" in capsys.readouterr().err
+
+
 def test_clients_are_spread_over_the_targets_with_a_row_each(capsys: pytest.CaptureFixture[str]) -> None:
     with FaultyServer(Faults()) as a, FaultyServer(Faults(drop_every=2), family=socket.AF_INET) as b:
         status = main([f"[::1]:{a.port}", f"127.0.0.1:{b.port}", "--clients", "5", *QUICK])
