@@ -15,6 +15,7 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY sdk/ sdk/
 COPY sample_server/ sample_server/
+COPY loadtest/ loadtest/
 # Every runtime dependency (grpcio, protobuf, uvloop, PyYAML) ships binary wheels for Linux.
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from sample_server.loadtest import LoadTestConfig, LoadTestResult, run
+from udp_loadtest import LoadTestConfig, LoadTestResult, run
 
 HOST = "::1"
 LOSS_LIMIT_PCT = 1.0

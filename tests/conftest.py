@@ -19,7 +19,10 @@ TIER_NAMES = {
 
 TIERS: dict[str, str] = {
     "deploy/test_image.py": "image",
+    "deploy/test_loadtest_job.py": "unit",
     "deploy/test_manifests.py": "unit",
+    "loadtest/test_cli.py": "loopback",
+    "loadtest/test_distributed.py": "loopback",
     "loadtest/test_histogram.py": "unit",
     "loadtest/test_loadtest.py": "loopback",
     "local/test_cli.py": "loopback",

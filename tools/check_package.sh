@@ -23,5 +23,5 @@ cd "$work"
 for command in sample-game-server agones-local-sidecar udp-loadtest; do
   "$work/venv/bin/$command" --help >/dev/null
 done
-"$work/venv/bin/python" -c "import aioagones, aioagones.testing, sample_server"
+"$work/venv/bin/python" -c "import aioagones, aioagones.testing, sample_server, udp_loadtest"
 echo "package check: sdist and wheel build, pass twine check, install and run from a clean venv"

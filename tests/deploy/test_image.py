@@ -193,7 +193,13 @@ def test_dockerignore_keeps_the_context_small() -> None:
         "build/lib/x.py",
     ]:
         assert rules.excluded(path), path
-    for path in ["pyproject.toml", "README.md", "sdk/aioagones/__init__.py", "sample_server/__init__.py"]:
+    for path in [
+        "pyproject.toml",
+        "README.md",
+        "sdk/aioagones/__init__.py",
+        "sample_server/__init__.py",
+        "loadtest/udp_loadtest/__init__.py",
+    ]:
         assert not rules.excluded(path), path
 
 
@@ -619,3 +625,18 @@ async def test_the_image_starts_with_the_manifest(
                 code = await server.process.wait()
             assert code == 0, logs()
             assert (await sdk.get_game_server()).status.state is State.SHUTDOWN
+
+
+def test_the_image_has_the_load_client(image: Image) -> None:
+    # deploy/loadtest-job.yaml runs `udp-loadtest` from this image.
+    result = subprocess.run(
+        [image.bin / "udp-loadtest", "--help"],
+        cwd=image.root,
+        env={"PATH": str(image.bin)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: udp-loadtest" in result.stdout

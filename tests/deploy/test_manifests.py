@@ -26,14 +26,17 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 SCHEMAS = Path(__file__).resolve().parent / "schemas" / "agones"
+# Kubernetes' own kinds (see the README there).
+KUBERNETES_SCHEMAS = Path(__file__).resolve().parent / "schemas" / "kubernetes"
 
 Json = dict[str, Any]
 
 _LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
 _DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
-# (apiVersion, kind) -> its schema file in SCHEMAS.
-KINDS: dict[tuple[str, str], str] = {
+# (apiVersion, kind) -> its schema file: a name in SCHEMAS (a CRD schema), or a whole-object schema's path.
+KINDS: dict[tuple[str, str], str | Path] = {
+    ("batch/v1", "Job"): KUBERNETES_SCHEMAS / "job-batch-v1.json",
     ("agones.dev/v1", "GameServer"): "gameserver.agones.dev.v1.openapi.json",
     ("agones.dev/v1", "Fleet"): "fleet.agones.dev.v1.openapi.json",
     ("autoscaling.agones.dev/v1", "FleetAutoscaler"): "fleetautoscaler.autoscaling.agones.dev.v1.openapi.json",
@@ -57,6 +60,10 @@ def load_documents(path: Path) -> list[Json]:
 def schemas() -> dict[tuple[str, str], Json]:
     loaded: dict[tuple[str, str], Json] = {}
     for key, source in KINDS.items():
+        if isinstance(source, Path):
+            # A complete Kubernetes object schema: it declares apiVersion, kind and metadata itself.
+            loaded[key] = json.loads(source.read_text(encoding="utf-8"))
+            continue
         raw = json.loads((SCHEMAS / source).read_text(encoding="utf-8"))
         loaded[key] = _with_object_envelope(raw, *key)
     return loaded
@@ -109,7 +116,8 @@ _QUANTITY = re.compile(r"^(\d+(\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
 def quantity_errors(doc: Json) -> list[str]:
     """Resource quantities are bare strings in the CRD schema; check them as Kubernetes parses them."""
     errors: list[str] = []
-    for spec in gameserver_specs(doc):
+    # A Job's spec has a Pod template under "template", as a GameServer spec does.
+    for spec in gameserver_specs(doc) + ([doc["spec"]] if doc.get("kind") == "Job" else []):
         for container in spec.get("template", {}).get("spec", {}).get("containers", []):
             for section, values in container.get("resources", {}).items():
                 for resource, value in values.items():
@@ -133,7 +141,8 @@ def check(doc: Json, schemas: dict[tuple[str, str], Json]) -> list[str]:
     if key not in schemas:
         return [f"no schema for apiVersion={key[0]!r} kind={key[1]!r} (known: {sorted(schemas)})"]
     schema = schemas[key]
-    validator = jsonschema.Draft7Validator(schema)
+    # The Kubernetes schemas name their draft (2020-12); the Agones CRD schemas are OpenAPI v3, close to draft 7.
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
     errors = [f"{'.'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in validator.iter_errors(doc)]
     errors += [f"{p}: field not declared in the schema" for p in unknown_fields(doc, schema)]
     errors += quantity_errors(doc)

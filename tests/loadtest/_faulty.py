@@ -71,8 +71,8 @@ class FaultyServer:
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._timers: list[tuple[float, int, bytes, Addr, int, int, bool, bool]] = []
         self._order = 0
-        self._max_sent: dict[int, int] = {}
-        self._sent: dict[int, set[int]] = {}
+        self._max_sent: dict[tuple[Any, Any, int], int] = {}
+        self._sent: dict[tuple[Any, Any, int], set[int]] = {}
         self._held: dict[int, tuple[bytes, Addr, int, bool]] = {}
 
     def __enter__(self) -> FaultyServer:
@@ -86,7 +86,7 @@ class FaultyServer:
 
     def _send(self, reply: bytes, addr: Addr, client: int, seq: int, counted: bool, late: bool = False) -> None:
         self.sock.sendto(reply, addr)
-        key = client
+        key = (addr[0], addr[1], client)  # several load processes may use the same client numbers
         sent = self._sent.setdefault(key, set())
         high = self._max_sent.get(key, -1)
         if seq in sent:

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from sample_server.loadtest import Histogram, WorkerResult
+from udp_loadtest import Histogram, WorkerResult
 
 
 @pytest.mark.parametrize("precision", [1, 4, 8])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sample_server.loadtest import LoadTestConfig, LoadTestError, LoadTestResult, main, run
+from udp_loadtest import LoadTestConfig, LoadTestError, LoadTestResult, main, run
 
 from ._faulty import Account, Faults, FaultyServer
 
@@ -52,6 +52,8 @@ def _assert_matches(result: LoadTestResult, acc: Account) -> None:
     assert c.duplicated == acc.duplicated
     assert c.reordered == acc.reordered
     assert result.errors == 0
+    assert sum(c.window_sent) == sum(c.target_sent) == result.sent
+    assert sum(c.window_count) == result.received
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -239,16 +241,11 @@ def test_config_checks() -> None:
 def test_plot_without_matplotlib_says_so(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_matplotlib(name: str, *args: object, **kw: object) -> object:
-        if name.startswith("matplotlib"):
-            raise ImportError(name)
-        return real_import(name, *args, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    # None in sys.modules makes an import fail, even when an earlier test imported matplotlib.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with FaultyServer(Faults()) as srv:
         status = main(
             [
@@ -269,9 +266,10 @@ def test_plot_without_matplotlib_says_so(
                 str(tmp_path / "p.png"),
             ]
         )
+        assert srv.account.received == 0  # said before any load was sent
     out, err = capsys.readouterr()
     assert status == 2
-    assert "received" in out
+    assert "received" not in out
     assert "--plot needs matplotlib" in err
 
 
@@ -310,7 +308,7 @@ def test_python_m_entry_point_exits_cleanly() -> None:
         s.bind(("::1", 0))
         port = s.getsockname()[1]
     proc = subprocess.run(
-        [sys.executable, "-m", "sample_server.loadtest", "::1", str(port), "--rate", "50", "--duration", "0.1",
+        [sys.executable, "-m", "udp_loadtest", "::1", str(port), "--rate", "50", "--duration", "0.1",
          "--warmup", "0", "--reply-timeout", "0.1", "--workers", "1", "-q"],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
@@ -321,7 +319,28 @@ def test_python_m_entry_point_exits_cleanly() -> None:
 
 
 def test_public_names() -> None:
-    import sample_server.loadtest as lt
+    import udp_loadtest as lt
 
     assert lt.__all__ == sorted(lt.__all__)
     assert all(hasattr(lt, name) for name in lt.__all__)
+
+
+def test_the_load_client_does_not_import_grpc() -> None:
+    import subprocess
+    import sys
+
+    # Every worker process imports the package again: grpc would cost each one startup time and memory.
+    probe = (
+        "import sys, udp_loadtest._cli, udp_loadtest._worker\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('grpc', 'aioagones', 'google')))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert proc.stdout.strip() == "[]"
+    assert udp_loadtest_uses_protocol()
+
+
+def udp_loadtest_uses_protocol() -> bool:
+    from sample_server import protocol
+    from udp_loadtest import _worker
+
+    return _worker.ECHO_PREFIX.startswith(protocol.ACK_PREFIX)

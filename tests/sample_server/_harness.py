@@ -11,7 +11,7 @@ from typing import Any
 
 from aioagones import SDK
 from aioagones.testing import LocalSidecar, Manifest
-from sample_server import SampleServer, ServerConfig
+from sample_server._server import SampleServer, ServerConfig
 
 TOKEN = "t0ken"
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from aioagones import GameServer
-from sample_server import ServerConfig
 from sample_server import protocol as p
+from sample_server._server import ServerConfig
 
 from .._wait import until
 from ._harness import TOKEN, Client, Running, running

@@ -20,7 +20,7 @@ def test_all_is_sorted_and_complete() -> None:
         assert list(module.__all__) == sorted(module.__all__, key=_isort_key)
         assert all(hasattr(module, name) for name in module.__all__)
     public = {n for n in vars(sample_server) if not n.startswith("_")} - {"annotations"}
-    assert public <= set(sample_server.__all__) | {"loadtest"}
+    assert public <= set(sample_server.__all__)
 
 
 def test_every_public_name_has_a_docstring() -> None:
