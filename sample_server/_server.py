@@ -34,7 +34,7 @@ from ._metrics import Metrics
 from ._sessions import Action, JoinResult, Lifecycle, Session, Sessions
 from .protocol import _CONTROL_RE, Call, Echo, Join, Leave, Parser, Reply, Request, echo_text
 
-log = logging.getLogger("sample_server")
+log = logging.getLogger(__name__)
 
 _BATCH = 512
 _MAX_INFLIGHT = 256
@@ -57,6 +57,7 @@ class ServerConfig:
     address: str | None = None
     udp: bool = True
     tcp: bool = False
+    tcp_idle_timeout: float = 30.0
     ready: bool = True
     ready_delay: float = 0.0
     automatic_shutdown_delay: float = 0.0
