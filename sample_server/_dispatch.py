@@ -20,12 +20,13 @@ from aioagones import AgonesError, NotFoundError, OutOfRangeError, SidecarTimeou
 from aioagones._constants import format_host_port
 
 from ._commands import AgonesLike, execute
+from ._entry import Local
 from ._metrics import Metrics
 from ._players import PlayerTracker
 from ._replies import SHUTDOWN_NOTICE
 from ._requests import Call, Echo, Join, Leave, Reply, Request
 from ._sessions import JoinResult, Session, Sessions
-from ._table import COMMANDS, Local
+from ._table import COMMANDS
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 Every flag also reads an environment variable (shown in `--help`); a flag given on the command
 line wins over the environment. Upstream `simple-game-server` flags are accepted in Go's syntax
-(`-port=7000`, `-ready=false`, `-udp`, `--tcp`, `-readyDelaySec 5`) and rewritten to ours before
-argparse sees them, so an Agones manifest runs unchanged. Bad flags or values: one line, exit 2.
+(`-port=7000`, `-ready=false`, `-udp`, `--tcp`, `-readyDelaySec 5`, see `_goflags`), so an
+Agones manifest runs unchanged. Bad flags or values: one line, exit 2.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
+
+from ._goflags import go_flags
 
 PROG = "sample-game-server"
 DEFAULT_PORT = 7654
@@ -230,54 +232,9 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     ),
 ]
 
-# Upstream simple-game-server's flags (examples/simple-game-server/main.go) -> ours.
-UPSTREAM_FLAGS: dict[str, str] = {
-    "port": "--port",
-    "passthrough": "--passthrough",
-    "ready": "--ready",
-    "udp": "--udp",
-    "tcp": "--tcp",
-    "automaticShutdownDelaySec": "--automatic-shutdown-delay-sec",
-    "automaticShutdownDelayMin": "--automatic-shutdown-delay-min",
-    "readyDelaySec": "--ready-delay-sec",
-    "readyIterations": "--ready-iterations",
-    "gracefulTerminationDelaySec": "--graceful-termination-delay-sec",
-}
-_UPSTREAM_BOOLS = frozenset({"passthrough", "ready", "udp", "tcp"})
-_GO_BOOL_VALUES = frozenset({"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"})
-
 
 def _dest(flags: list[str]) -> str:
     return flags[0].lstrip("-").replace("-", "_")
-
-
-def go_flags(argv: Sequence[str]) -> list[str]:
-    """Rewrite upstream's Go-style flags (`-readyDelaySec=5`, `-udp`) to ours; the rest is kept.
-
-    Go's syntax: one or two dashes, `-flag=value` or `-flag value`; a boolean takes no separate
-    value (`-ready` is true, `-ready=false` false), so a single-dash one is pinned to `=true`
-    here and the next word stays a word of its own, as in Go.
-    """
-    out: list[str] = []
-    for i, arg in enumerate(argv):
-        if arg == "--":
-            out.extend(argv[i:])
-            break
-        if not arg.startswith("-") or arg.startswith("---"):
-            out.append(arg)
-            continue
-        name, eq, value = arg.lstrip("-").partition("=")
-        ours = UPSTREAM_FLAGS.get(name)
-        if ours is None or (arg.startswith("--") and ours == "--" + name):
-            out.append(arg)  # not upstream's, or already our spelling (`--ready false` stays ours)
-            continue
-        if name in _UPSTREAM_BOOLS:
-            if eq and value not in _GO_BOOL_VALUES:
-                fail(f"invalid boolean value {value!r} for flag -{name} (use true or false, 1 or 0, t or f)")
-            out.append(f"{ours}={value if eq else 'true'}")
-        else:
-            out.append(f"{ours}={value}" if eq else ours)
-    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -318,7 +275,11 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
         if "choices" in extra and value not in extra["choices"]:
             fail(f"environment {env}: {raw!r} is not one of {', '.join(extra['choices'])}")
         parser.set_defaults(**{_dest(flags): value})
-    args = parser.parse_args(go_flags(sys.argv[1:] if argv is None else argv))
+    try:
+        rewritten = go_flags(sys.argv[1:] if argv is None else argv)
+    except ValueError as exc:
+        fail(str(exc))
+    args = parser.parse_args(rewritten)
     if args.automatic_shutdown_delay_min > 0:
         if args.automatic_shutdown_delay_sec > 0:
             parser.error("set --automatic-shutdown-delay-sec or --automatic-shutdown-delay-min, not both")

@@ -20,9 +20,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._entry import Access, BadArgument, Command, Local
 from ._go import ASCII_SPACE, go_trim_space
 from ._replies import REFUSED, error
-from ._table import COMMANDS, Access, BadArgument, Command, Local
+from ._table import COMMANDS
 
 MAX_DATAGRAM = 1024
 """Bytes of a datagram that are read; the rest is cut off (upstream's read buffer)."""
