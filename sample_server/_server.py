@@ -13,7 +13,6 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
 from typing import Any
 
 from aioagones import AgonesError, GameServer
@@ -21,6 +20,7 @@ from aioagones._constants import LAST_ALLOCATED_ANNOTATION, format_host_port
 
 from ._bind import bind_tcp, bind_udp, stack_note
 from ._commands import AgonesLike
+from ._config import ServerConfig
 from ._dispatch import Dispatcher, show_address, sidecar_answered
 from ._metrics import Metrics
 from ._players import NoTracker, PlayerTracker, tracker_for
@@ -28,6 +28,7 @@ from ._replies import SHUTDOWN_NOTICE
 from ._requests import Parser
 from ._sessions import Action, Lifecycle, Session, Sessions
 from ._tcp import TcpEndpoint
+from ._timer import DeadlineTimer
 from ._udp import UdpEndpoint
 
 __all__ = ["SampleServer", "ServerConfig", "bind_tcp", "bind_udp"]
@@ -36,30 +37,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CAPACITY = 100
 _MIN_SHUTDOWN_WAIT = 1.0  # the Shutdown call's bound when there is no grace period
-_TIMER_SLACK = 0.001  # expiry is strict (silent for longer than the timeout): fire just after
-
-
-@dataclass(frozen=True, slots=True)
-class ServerConfig:
-    """How the server behaves (the CLI builds one from flags and environment)."""
-
-    port: int = 7654
-    address: str | None = None
-    udp: bool = True
-    tcp: bool = False
-    tcp_idle_timeout: float = 30.0
-    ready: bool = True
-    ready_delay: float = 0.0
-    automatic_shutdown_delay: float = 0.0
-    ready_iterations: int = 0
-    graceful_termination_delay: float = 0.0
-    player_tracking: str = "list"
-    max_players: int = 0
-    idle_timeout: float = 10.0
-    shutdown_when_empty: float = 0.0
-    admin_token: str | None = None
-    insecure_admin: bool = False
-    exit_on_shutdown: bool = False
 
 
 class SampleServer:
@@ -99,8 +76,7 @@ class SampleServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._udp: UdpEndpoint | None = None
         self._tcp: TcpEndpoint | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
+        self._timer: DeadlineTimer | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self._stopping = False
@@ -157,6 +133,7 @@ class SampleServer:
     async def start(self, game_server: GameServer) -> None:
         """Bind the sockets and start serving (not yet Ready: `run` does that)."""
         self._loop = asyncio.get_running_loop()
+        self._timer = DeadlineTimer(self._loop, self.now, self._on_timer)
         self.tracker = self.dispatcher.tracker = tracker_for(self.config.player_tracking, self.sdk, game_server)
         self._update_capacity(game_server)
         log.info("player tracking: %s, capacity %d", self.tracker.name, self.sessions.capacity)
@@ -268,7 +245,6 @@ class SampleServer:
         """Close the sockets, the timer and cancel every task (idempotent)."""
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
         if self._udp is not None:
             self._udp.close()
         if self._tcp is not None:
@@ -329,20 +305,10 @@ class SampleServer:
     # ------------------------------------------------------------------ the timer
 
     def _arm(self) -> None:
-        """Arm the timer for the core's next deadline, unless an earlier one is armed."""
-        deadlines = [t for t in (self.sessions.next_expiry(), self.lifecycle.next_deadline()) if t is not None]
-        if not deadlines or self._loop is None:
-            return
-        at = min(deadlines)
-        if self._timer is not None:
-            if self._timer_at <= at:
-                return  # it fires first and re-arms
-            self._timer.cancel()
-        self._timer_at = at
-        self._timer = self._loop.call_later(max(at - self.now(), 0.0) + _TIMER_SLACK, self._on_timer)
+        if self._timer is not None and not self._stopping:
+            self._timer.arm(self.sessions.next_expiry(), self.lifecycle.next_deadline())
 
     def _on_timer(self) -> None:
-        self._timer = None
         self.tick()
         self._arm()
 
