@@ -128,6 +128,10 @@ class SampleServer:
         """`WATCH`: log every GameServer change from now on."""
         self._log_events = True
 
+    def handle_datagram(self, data: bytes, addr: Any, now: float) -> bytes | None:
+        """Answer one UDP datagram: the reply to send now, or None (none, or a task will reply)."""
+        return self._udp.handle_datagram(data, addr, now) if self._udp is not None else None
+
     # ------------------------------------------------------------------ start / stop
 
     async def start(self, game_server: GameServer) -> None:

@@ -63,6 +63,7 @@ _ONE = at_least(1)
 _TWO = at_least(2)
 _AMOUNT = Arg(2, "number", go_int("ParseInt"))
 _POSITIVE = Arg(2, "number", go_int("ParseInt", positive=True))
+_ZERO_OR_TWO = Arity(lambda k: k in (0, 2), "Invalid {word} command, must use zero or 2 arguments")
 _ANY = Access.ANYONE
 
 _ENTRIES = [
@@ -77,14 +78,8 @@ _ENTRIES = [
     Command(
         "RESERVE", arity=exactly(1), args=(Arg(1, "seconds", duration),), run=lambda s, c, w: s.reserve(_seconds(c))
     ),
-    Command(
-        "LABEL", arity=Arity(lambda k: k in (0, 2), "Invalid {word} command, must use zero or 2 arguments"), run=_label
-    ),
-    Command(
-        "ANNOTATION",
-        arity=Arity(lambda k: k in (0, 2), "Invalid {word} command, must use zero or 2 arguments"),
-        run=_annotation,
-    ),
+    Command("LABEL", arity=_ZERO_OR_TWO, run=_label),
+    Command("ANNOTATION", arity=_ZERO_OR_TWO, run=_annotation),
     Command(
         "GAMESERVER",
         _ANY,

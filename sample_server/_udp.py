@@ -19,7 +19,7 @@ from typing import Any
 
 from ._dispatch import Dispatcher, Later
 from ._replies import ACK_PREFIX, ack, limit_reply
-from ._requests import MAX_DATAGRAM, Parser, classify
+from ._requests import MAX_DATAGRAM, Call, Parser, Reply, classify
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,9 @@ class UdpEndpoint:
                 return ACK_PREFIX + text + b"\n"
             req = self._parser.parse(data)
             # trust lifts the amplification limit: a joined peer, the admin token, or --insecure-admin
-            trusted = session is not None or self._parser.insecure_admin or getattr(req, "trusted", False)
+            trusted = (
+                session is not None or self._parser.insecure_admin or (isinstance(req, Call | Reply) and req.trusted)
+            )
             outcome = self._dispatcher.dispatch(req, addr, now, ack)
             if not isinstance(outcome, Later):
                 return None if outcome is None else self._limit(outcome, n, trusted)
