@@ -11,13 +11,16 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
 from aioagones import SDK, AgonesError, GameServer
-from aioagones.local import GameServerState, ManifestError, SidecarServer, load_game_server
 
 from ._metrics import serve_metrics
 from ._options import DEFAULT_PORT, build_parser, fail, parse_args
 from ._server import SampleServer, ServerConfig
+
+if TYPE_CHECKING:
+    from aioagones.local import GameServerState
 
 __all__ = ["JsonFormatter", "build_parser", "choose_port", "configure_logging", "main", "parse_args", "serve"]
 
@@ -89,6 +92,8 @@ async def _sidecar(game_server: GameServerState | None) -> AsyncIterator[tuple[s
     if game_server is None:
         yield None, None
         return
+    from aioagones.local import SidecarServer  # only with --run-local-sidecar: a cluster needs none of it
+
     sidecar = SidecarServer(game_server, host="127.0.0.1", port=0)
     await sidecar.start()
     try:
@@ -201,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     local = None
     if args.run_local_sidecar:
+        from aioagones.local import ManifestError, load_game_server
+
         try:
             local = load_game_server(args.file)
         except ManifestError as exc:

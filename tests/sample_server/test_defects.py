@@ -150,7 +150,7 @@ async def test_a_hung_sidecar_does_not_delay_exit_beyond_the_grace_period() -> N
             err = await server.stderr.read()
             assert await server.wait() == 0
         elapsed = time.monotonic() - started
-        assert 2.0 <= elapsed < 5.0, (elapsed, err.decode())
+        assert 2.0 <= elapsed < 8.0, (elapsed, err.decode())  # 12 s and more before: Shutdown waited its deadline
         assert b"Traceback" not in err
     finally:
         for proc in (server, sidecar):
