@@ -27,6 +27,8 @@ _BATCH = 512
 _MAX_INFLIGHT = 256
 _RECV_SIZE = MAX_DATAGRAM + 1  # one byte more tells an oversize datagram
 
+_MAY_BE_TRUSTED = (Call, Reply)  # the requests that carry the admin token's verdict
+
 Spawn = Callable[[Awaitable[Any], str], object]
 
 
