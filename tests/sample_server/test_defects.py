@@ -108,23 +108,30 @@ async def test_shutdown_is_sent_on_sigterm_even_if_the_first_state_seen_was_shut
         assert sidecar.game_server.status.state == "Shutdown"
 
 
+_SIDECAR_PROCESS = """
+import asyncio, sys
+from aioagones.local import SidecarServer, load_game_server
+
+async def main():
+    server = SidecarServer(load_game_server(None), host="127.0.0.1", port=0)
+    await server.start()
+    print("sidecar on port", server.port, file=sys.stderr, flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
 async def test_a_hung_sidecar_does_not_delay_exit_beyond_the_grace_period() -> None:
+    # a sidecar in a process of its own, so that SIGSTOP can hang it
     sidecar = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aioagones.local",
-        "--address",
-        "127.0.0.1",
-        "--grpc-port",
-        "0",
-        stderr=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
+        sys.executable, "-c", _SIDECAR_PROCESS, stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL
     )
     server: asyncio.subprocess.Process | None = None
     assert sidecar.stderr is not None
     try:
         async with asyncio.timeout(20):
-            while not (m := re.search(rb"on 127\.0\.0\.1:(\d+)", await sidecar.stderr.readline())):
+            while not (m := re.search(rb"sidecar on port (\d+)", await sidecar.stderr.readline())):
                 pass
         env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": m.group(1).decode()}
         server = await asyncio.create_subprocess_exec(
@@ -164,25 +171,34 @@ async def test_a_hung_sidecar_does_not_delay_exit_beyond_the_grace_period() -> N
 
 
 async def test_tcp_connections_that_send_no_line_are_closed_and_counted() -> None:
-    async with running(ServerConfig(tcp=True, tcp_idle_timeout=0.3)) as r:
+    async with running(ServerConfig(tcp=True, tcp_idle_timeout=1.0)) as r:
         silent = await asyncio.open_connection("::1", r.port)
         partial = await asyncio.open_connection("127.0.0.1", r.port)
         partial[1].write(b"no newline yet")
-        talking = await asyncio.open_connection("::1", r.port)
+        reader, writer = await asyncio.open_connection("::1", r.port)
+
+        async def talk() -> None:  # a line far more often than the timeout keeps this one open
+            while True:
+                writer.write(b"hi\n")
+                assert await reader.readuntil(b"\n\n") == b"ACK TCP: hi\n\n"
+                await asyncio.sleep(0.05)
+
+        talking = asyncio.create_task(talk())
         try:
-            async with asyncio.timeout(5):
-                for _ in range(3):  # keeps this one alive: a line more often than the timeout
-                    talking[1].write(b"hi\n")
-                    assert await talking[0].readuntil(b"\n\n") == b"ACK TCP: hi\n\n"
-                    await asyncio.sleep(0.1)
+            async with asyncio.timeout(10):
                 assert await silent[0].read() == b""  # closed by the server
                 assert await partial[0].read() == b""
-            talking[1].write(b"still here\n")
+            assert not talking.done()
+            talking.cancel()
+            writer.write(b"still here\n")
             async with asyncio.timeout(5):
-                assert await talking[0].readuntil(b"\n\n") == b"ACK TCP: still here\n\n"
+                while (line := await reader.readuntil(b"\n\n")) == b"ACK TCP: hi\n\n":
+                    pass
+            assert line == b"ACK TCP: still here\n\n"
         finally:
-            for _, writer in (silent, partial, talking):
-                writer.close()
+            talking.cancel()
+            for w in (silent[1], partial[1], writer):
+                w.close()
         assert r.server.metrics.tcp_idle_closed == 2
         assert 'sample_server_errors_total{kind="tcp_idle"} 2' in r.server.metrics.render()
 
