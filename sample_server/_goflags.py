@@ -29,12 +29,12 @@ _GO_BOOL_VALUES = frozenset({"1", "t", "T", "TRUE", "true", "True", "0", "f", "F
 def go_flags(argv: Sequence[str]) -> list[str]:
     """Rewrite upstream's Go-style flags (`-readyDelaySec=5`, `-udp`) to ours; the rest is kept.
 
-    Raises:
-        ValueError: a boolean given a value Go would not take.
-
     Go's syntax: one or two dashes, `-flag=value` or `-flag value`; a boolean takes no separate
     value (`-ready` is true, `-ready=false` false), so a single-dash one is pinned to `=true`
     here and the next word stays a word of its own, as in Go.
+
+    Raises:
+        ValueError: a boolean given a value Go would not take.
     """
     out: list[str] = []
     for i, arg in enumerate(argv):
