@@ -188,13 +188,7 @@ class SampleServer:
         if self.config.ready_delay > 0:
             log.info("waiting %g s before marking Ready", self.config.ready_delay)
             await asyncio.sleep(self.config.ready_delay)
-        try:
-            await self.sdk.ready()
-            sidecar_answered(self.metrics, None)
-            log.info("marked Ready")
-        except AgonesError as exc:
-            sidecar_answered(self.metrics, exc)
-            log.error("could not mark Ready: %s", exc)
+        await self._sdk_call(self.sdk.ready(), "marked Ready", "could not mark Ready")
 
     async def terminate(self, reason: str) -> None:
         """SIGTERM/SIGINT: stop taking players, tell them, shut down, wait the grace delay, stop.
@@ -237,13 +231,7 @@ class SampleServer:
         if self._shutdown_sent or self.metrics.state == "Shutdown":
             return
         self._shutdown_sent = True
-        try:
-            await self.sdk.shutdown()
-            sidecar_answered(self.metrics, None)
-            log.info("told Agones to shut down (%s)", reason)
-        except AgonesError as exc:
-            sidecar_answered(self.metrics, exc)
-            log.error("could not tell Agones to shut down: %s", exc)
+        await self._sdk_call(self.sdk.shutdown(), f"told Agones to shut down ({reason})", "could not shut down")
 
     async def close(self) -> None:
         """Close the sockets, the timer and cancel every task (idempotent)."""
@@ -329,7 +317,7 @@ class SampleServer:
         action = self.lifecycle.due(now)
         if action is Action.READY:
             log.info("back to Ready (ready iterations left)")
-            self._spawn(self._sdk_call(self.sdk.ready(), "Ready"), "ready")
+            self._spawn(self._sdk_call(self.sdk.ready(), "marked Ready", "could not mark Ready"), "ready")
         elif action is Action.SHUTDOWN:
             self._spawn(self._lifecycle_shutdown(), "shutdown")
 
@@ -343,10 +331,13 @@ class SampleServer:
         if self.config.exit_on_shutdown:
             self.request_stop("automatic shutdown")
 
-    async def _sdk_call(self, call: Awaitable[None], what: str) -> None:
+    async def _sdk_call(self, call: Awaitable[None], done: str, failed: str) -> None:
+        """Make a call the server makes of its own accord; log how it went."""
         try:
             await call
-            sidecar_answered(self.metrics, None)
         except AgonesError as exc:
             sidecar_answered(self.metrics, exc)
-            log.error("%s failed: %s", what, exc)
+            log.error("%s: %s", failed, exc)
+        else:
+            sidecar_answered(self.metrics, None)
+            log.info("%s", done)
