@@ -108,6 +108,15 @@ async def test_shutdown_is_sent_on_sigterm_even_if_the_first_state_seen_was_shut
         assert sidecar.game_server.status.state == "Shutdown"
 
 
+async def _line_matching(stream: asyncio.StreamReader, pattern: bytes) -> re.Match[bytes]:
+    """The first line of `stream` that matches; AssertionError at the end of the stream."""
+    while True:
+        line = await stream.readline()
+        assert line, "the process ended before printing " + pattern.decode()
+        if m := re.search(pattern, line):
+            return m
+
+
 _SIDECAR_PROCESS = """
 import asyncio, sys
 from aioagones.local import SidecarServer, load_game_server
@@ -131,8 +140,7 @@ async def test_a_hung_sidecar_does_not_delay_exit_beyond_the_grace_period() -> N
     assert sidecar.stderr is not None
     try:
         async with asyncio.timeout(20):
-            while not (m := re.search(rb"sidecar on port (\d+)", await sidecar.stderr.readline())):
-                pass
+            m = await _line_matching(sidecar.stderr, rb"sidecar on port (\d+)")
         env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": m.group(1).decode()}
         server = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -148,8 +156,7 @@ async def test_a_hung_sidecar_does_not_delay_exit_beyond_the_grace_period() -> N
         )
         assert server.stderr is not None
         async with asyncio.timeout(20):
-            while b"marked Ready" not in await server.stderr.readline():
-                pass
+            await _line_matching(server.stderr, rb"marked Ready")
         sidecar.send_signal(signal.SIGSTOP)
         started = time.monotonic()
         server.send_signal(signal.SIGTERM)
