@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from aioagones import SDK, AgonesError, GameServer
+from aioagones._constants import format_host_port
 
 from ._metrics import serve_metrics
 from ._options import DEFAULT_PORT, build_parser, fail, parse_args
@@ -97,7 +98,7 @@ async def _sidecar(game_server: GameServerState | None) -> AsyncIterator[tuple[s
     sidecar = SidecarServer(game_server, host="127.0.0.1", port=0)
     await sidecar.start()
     try:
-        log.info("local Agones sidecar running in-process on %s", sidecar.address)
+        log.info("local Agones sidecar running in-process on %s", format_host_port(sidecar.host, sidecar.port))
         yield sidecar.host, sidecar.port
     finally:
         await sidecar.stop()
