@@ -11,11 +11,42 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from .protocol import Malformed
+from ._requests import Malformed
 
 log = logging.getLogger(__name__)
 
 _STATES = ("Scheduled", "RequestReady", "Ready", "Reserved", "Allocated", "Shutdown", "Unhealthy")
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Histogram:
+    """A Prometheus histogram: cumulative buckets, a sum and a count."""
+
+    def __init__(self, bounds: tuple[float, ...] = _LATENCY_BUCKETS) -> None:
+        self.bounds = bounds
+        self.counts = [0] * len(bounds)
+        self.sum = 0.0
+        self.count = 0
+
+    def observe(self, value: float) -> None:
+        """Add one observation."""
+        self.sum += value
+        self.count += 1
+        for i, bound in enumerate(self.bounds):
+            if value <= bound:
+                self.counts[i] += 1
+                break
+
+    def samples(self, name: str) -> list[str]:
+        """The exposition lines of `name`'s buckets, sum and count."""
+        out, total = [], 0
+        for bound, n in zip(self.bounds, self.counts, strict=True):
+            total += n
+            out.append(f'{name}_bucket{{le="{bound:g}"}} {total}')
+        out.append(f'{name}_bucket{{le="+Inf"}} {self.count}')
+        out.append(f"{name}_sum {self.sum:g}")
+        out.append(f"{name}_count {self.count}")
+        return out
 
 
 class Metrics:
@@ -34,6 +65,9 @@ class Metrics:
         self.too_long = 0
         self.malformed: dict[str, int] = {m.value: 0 for m in Malformed}
         self.tcp_connections = 0
+        self.tcp_idle_closed = 0
+        self.sidecar_up = 1
+        self.sidecar_reply_seconds = Histogram()
         self.players = 0
         self.player_joins = 0
         self.player_leaves = 0
@@ -64,6 +98,7 @@ class Metrics:
                 ('{kind="busy_dropped"}', self.dropped_busy),
                 ('{kind="command"}', self.command_errors),
                 ('{kind="too_long"}', self.too_long),
+                ('{kind="tcp_idle"}', self.tcp_idle_closed),
             ],
         )
         metric(
@@ -87,6 +122,16 @@ class Metrics:
             "1 for the GameServer's current state.",
             [(f'{{state="{s}"}}', 1 if s == self.state else 0) for s in states],
         )
+        metric(
+            p + "sidecar_up",
+            "gauge",
+            "1 while the Agones sidecar answers, 0 when it does not.",
+            [("", self.sidecar_up)],
+        )
+        name = p + "sidecar_reply_seconds"
+        out.append(f"# HELP {name} Time to answer a command that calls the sidecar.")
+        out.append(f"# TYPE {name} histogram")
+        out.extend(self.sidecar_reply_seconds.samples(name))
         return "\n".join(out) + "\n"
 
 

@@ -34,11 +34,15 @@ async def running(
     config: ServerConfig | None = None,
     manifest: Manifest = None,
     crash: Callable[[int], None] | None = None,
+    sidecar: LocalSidecar | None = None,
 ) -> AsyncIterator[Running]:
-    """Start a sidecar, an SDK and a server on an ephemeral port; stop them all afterwards."""
+    """Start a sidecar (unless given a running one), an SDK and a server on an ephemeral port; stop them after."""
     config = config or ServerConfig()
     config = replace(config, port=0)
-    async with LocalSidecar(manifest) as sidecar, SDK(sidecar.host, sidecar.port, health_interval=0.5) as sdk:
+    async with contextlib.AsyncExitStack() as stack:
+        if sidecar is None:
+            sidecar = await stack.enter_async_context(LocalSidecar(manifest))
+        sdk = await stack.enter_async_context(SDK(sidecar.host, sidecar.port, health_interval=0.5))
         kw: dict[str, Any] = {} if crash is None else {"crash": crash}
         server = SampleServer(sdk, config, **kw)
         await server.start(await sdk.get_game_server())

@@ -1,0 +1,319 @@
+"""The command line of `sample-game-server`: flags, their environment variables, Agones' spellings.
+
+Every flag also reads an environment variable (shown in `--help`); a flag given on the command
+line wins over the environment. Upstream `simple-game-server` flags are accepted in Go's syntax
+(`-port=7000`, `-ready=false`, `-udp`, `--tcp`, `-readyDelaySec 5`, see `_goflags`), so an
+Agones manifest runs unchanged. Bad flags or values: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from ._goflags import go_flags
+
+PROG = "sample-game-server"
+DEFAULT_PORT = 7654
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        # keep "[env NAME]" on one line, so it can be searched for
+        lines = super()._split_lines(text.replace("[env ", "[env\0"), width)
+        return [line.replace("\0", " ") for line in lines]
+
+
+def fail(message: str) -> NoReturn:
+    """Exit 2 with one line on stderr (a bad value where the usage would not help)."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+# Go's strconv.ParseBool forms, plus the words our environment variables always accepted.
+_TRUE = frozenset({"1", "t", "true", "yes", "on"})
+_FALSE = frozenset({"0", "f", "false", "no", "off"})
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f"not a boolean: {text!r} (use true or false)")
+
+
+def _port(text: str) -> int:
+    value = _int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port: {text!r}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text!r}")
+    return value
+
+
+def _minutes(text: str) -> float:
+    try:
+        return _seconds(text) * 60
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be 0 or more minutes: {text!r}") from None
+
+
+# (flags, env var, type, default, help, extra argparse keywords); the first flag names the dest
+_OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
+    (
+        ["--port"],
+        "PORT",
+        _port,
+        None,
+        "port to listen on",
+        {"shown": "the GameServer's port named --port-name, else 7654"},
+    ),
+    (["--port-name"], "PORT_NAME", str, "default", "name of the GameServer port to listen on", {}),
+    (["--passthrough"], "PASSTHROUGH", _bool, False, "always take the port from the GameServer, even with --port", {}),
+    (
+        ["--address"],
+        "ADDRESS",
+        str,
+        None,
+        "bind this one address instead of the dual-stack one (e.g. 127.0.0.1 or ::1)",
+        {"shown": "[::] dual-stack"},
+    ),
+    (["--udp"], "UDP", _bool, True, "serve UDP", {}),
+    (["--tcp"], "TCP", _bool, False, "also serve TCP on the same port (replies `ACK TCP: ...`)", {}),
+    (
+        ["--tcp-idle-timeout-sec"],
+        "TCP_IDLE_TIMEOUT_SEC",
+        _seconds,
+        30.0,
+        "close a TCP connection that sends no complete line for this long (0: never)",
+        {},
+    ),
+    (["--ready"], "READY", _bool, True, "mark the GameServer Ready at start", {}),
+    (["--ready-delay-sec"], "READY_DELAY_SEC", _seconds, 0.0, "wait this long before Ready", {}),
+    (
+        ["--automatic-shutdown-delay-sec"],
+        "AUTOMATIC_SHUTDOWN_DELAY_SEC",
+        _seconds,
+        0.0,
+        "shut down this long after each allocation (0: never)",
+        {},
+    ),
+    (
+        ["--automatic-shutdown-delay-min"],
+        "AUTOMATIC_SHUTDOWN_DELAY_MIN",
+        _minutes,
+        0.0,
+        "the same in minutes (upstream's deprecated flag; not with --automatic-shutdown-delay-sec)",
+        {},
+    ),
+    (
+        ["--ready-iterations"],
+        "READY_ITERATIONS",
+        _int,
+        0,
+        "with an automatic shutdown delay: go back to Ready instead of shutting down until the "
+        "Nth allocation (upstream semantics)",
+        {},
+    ),
+    (
+        ["--graceful-termination-delay-sec"],
+        "GRACEFUL_TERMINATION_DELAY_SEC",
+        _seconds,
+        0.0,
+        "after SIGTERM, wait this long before exiting; the whole shutdown is bounded by it",
+        {},
+    ),
+    (
+        ["--player-tracking"],
+        "PLAYER_TRACKING",
+        str,
+        "list",
+        "how JOIN/LEAVE are told to Agones: the `players` list, alpha player tracking, or not at all",
+        {"choices": ["list", "alpha", "off"]},
+    ),
+    (
+        ["--max-players"],
+        "MAX_PLAYERS",
+        _int,
+        0,
+        "most players at once; 0: the GameServer's capacity (players list or player tracking), else 100",
+        {},
+    ),
+    (["--idle-timeout-sec"], "IDLE_TIMEOUT_SEC", _seconds, 10.0, "end a silent player's session (0: never)", {}),
+    (
+        ["--shutdown-when-empty-sec"],
+        "SHUTDOWN_WHEN_EMPTY_SEC",
+        _seconds,
+        0.0,
+        "once Allocated and every player has left, shut down after this long (0: never)",
+        {},
+    ),
+    (["--admin-token"], "ADMIN_TOKEN", str, None, "accept admin commands sent as `ADMIN <token> <command ...>`", {}),
+    (["--admin-token-file"], "ADMIN_TOKEN_FILE", str, None, "read the admin token from this file (a Secret)", {}),
+    (
+        ["--insecure-admin"],
+        "INSECURE_ADMIN",
+        _bool,
+        False,
+        "accept bare admin commands (EXIT, ALLOCATE ...) from anyone, like upstream: tests and demos only",
+        {},
+    ),
+    (["--metrics-port"], "METRICS_PORT", _port, None, "serve Prometheus metrics on this TCP port", {}),
+    (["--log-format"], "LOG_FORMAT", str, "text", "log format", {"choices": ["text", "json"]}),
+    (
+        ["--log-level"],
+        "LOG_LEVEL",
+        str,
+        "INFO",
+        "log level",
+        {"choices": ["DEBUG", "INFO", "WARNING", "ERROR"], "type": str.upper},
+    ),
+    (
+        ["--loop"],
+        "LOOP",
+        str,
+        "auto",
+        "event loop: uvloop when installed (auto), or force one",
+        {"choices": ["auto", "asyncio", "uvloop"]},
+    ),
+    (
+        ["--run-local-sidecar"],
+        "RUN_LOCAL_SIDECAR",
+        _bool,
+        False,
+        "run a local Agones sidecar in this process (for a laptop: no cluster needed)",
+        {},
+    ),
+    (
+        ["--file", "-f"],
+        "GAMESERVER_FILE",
+        str,
+        None,
+        "with --run-local-sidecar: the GameServer manifest it serves (default: the reference one); "
+        "each write to the file is applied, as by agones-local-sidecar -f",
+        {},
+    ),
+    (
+        ["--sdk-connect-timeout"],
+        "SDK_CONNECT_TIMEOUT",
+        _seconds,
+        30.0,
+        "how long to wait for the Agones sidecar at start",
+        {},
+    ),
+]
+
+
+def _dest(flags: list[str]) -> str:
+    return flags[0].lstrip("-").replace("-", "_")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (flags with their environment variables and defaults)."""
+    parser = _Parser(
+        prog=PROG,
+        formatter_class=_HelpFormatter,
+        description="A dual-stack UDP game server for Agones, wire-compatible with simple-game-server. "
+        "Each flag also reads the environment variable shown; a flag wins. Upstream's Go-style flags "
+        "(-port=7000, -ready=false, -automaticShutdownDelaySec=60 ...) are accepted as aliases.",
+    )
+    for flags, env, kind, default, help_, options in _OPTIONS:
+        extra = dict(options)
+        shown = extra.pop(
+            "shown", "none" if default is None else str(default).lower() if isinstance(default, bool) else default
+        )
+        kw: dict[str, Any] = {"type": kind, "default": default, "help": f"{help_} (default: {shown}) [env {env}]"}
+        if kind is _bool:
+            kw.update(nargs="?", const=True, metavar="true|false")
+        kw.update(extra)
+        parser.add_argument(*flags, dest=_dest(flags), **kw)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None) -> argparse.Namespace:
+    """Parse flags, with environment variables as defaults; exits 2 on a bad one."""
+    environ = dict(os.environ if environ is None else environ)
+    parser = build_parser()
+    for flags, env, kind, _default, _help, extra in _OPTIONS:
+        raw = environ.get(env, "")
+        if raw == "":
+            continue
+        convert = extra.get("type", kind)
+        try:
+            value = convert(raw)
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            fail(f"environment {env}: {exc}")
+        if "choices" in extra and value not in extra["choices"]:
+            fail(f"environment {env}: {raw!r} is not one of {', '.join(extra['choices'])}")
+        parser.set_defaults(**{_dest(flags): value})
+    try:
+        rewritten = go_flags(sys.argv[1:] if argv is None else argv)
+    except ValueError as exc:
+        fail(str(exc))
+    args = parser.parse_args(rewritten)
+    if args.automatic_shutdown_delay_min > 0:
+        if args.automatic_shutdown_delay_sec > 0:
+            parser.error("set --automatic-shutdown-delay-sec or --automatic-shutdown-delay-min, not both")
+        args.automatic_shutdown_delay_sec = args.automatic_shutdown_delay_min
+    if args.ready_iterations > 0 and args.automatic_shutdown_delay_sec <= 0:
+        parser.error("--ready-iterations needs --automatic-shutdown-delay-sec")
+    if not args.udp and not args.tcp:
+        parser.error("nothing to serve: both --udp and --tcp are false")
+    if args.file is not None and not args.run_local_sidecar:
+        parser.error("-f/--file is for --run-local-sidecar")
+    args.admin_token = _admin_token(args)
+    if args.address is not None:
+        try:
+            ipaddress.ip_address(args.address)
+        except ValueError:
+            parser.error(f"--address: not an IP address: {args.address!r}")
+    return args
+
+
+def _admin_token(args: argparse.Namespace) -> str | None:
+    """The token, surrounding white space stripped (a Secret file ends in a newline); None: none."""
+    token: str | None = args.admin_token
+    if args.admin_token_file is not None:
+        if token is not None:
+            fail("set --admin-token or --admin-token-file, not both")
+        try:
+            with open(args.admin_token_file, encoding="utf-8") as f:
+                token = f.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"--admin-token-file: cannot read {args.admin_token_file!r}: {exc}")
+    if token is None:
+        return None
+    token = token.strip()
+    if any(c.isspace() for c in token):
+        fail("--admin-token: the token contains white space, so no datagram could carry it; pick one without")
+    return token or None
