@@ -18,6 +18,8 @@ import pytest
 
 from aioagones._pb import sdk_pb2, sdk_pb2_grpc
 
+from .._wait import line_containing
+
 COMMAND = [sys.executable, "-m", "aioagones.local"]
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AGONES_",))}
 
@@ -152,13 +154,11 @@ async def test_rest_on_the_http_port_from_the_environment() -> None:
         probe.bind(("127.0.0.1", 0))
         http_port = probe.getsockname()[1]
     env = {"AGONES_SDK_HTTP_PORT": str(http_port), "AGONES_LOCAL_ADDRESS": "127.0.0.1"}
-    process, _, lines = await _start("--http-port", str(http_port), env=env)
+    process, _, _ = await _start("--http-port", str(http_port), env=env)
     try:
         assert process.stderr is not None
-        async with asyncio.timeout(10):
-            while "serving the REST API" not in lines[-1]:
-                lines.append((await process.stderr.readline()).decode())
-        assert f"serving the REST API on 127.0.0.1:{http_port}" in lines[-1]
+        line = await line_containing(process.stderr, "serving the REST API", timeout=10)
+        assert f"serving the REST API on 127.0.0.1:{http_port}" in line
 
         def get() -> dict[str, object]:
             with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/gameserver", timeout=5) as reply:
@@ -176,9 +176,7 @@ async def test_http_port_0_turns_rest_off() -> None:
     process, _, lines = await _start("--address", "127.0.0.1")  # _start passes --http-port 0
     try:
         assert process.stderr is not None
-        async with asyncio.timeout(10):
-            while "GameServer ports:" not in lines[-1]:
-                lines.append((await process.stderr.readline()).decode())
+        lines.append(await line_containing(process.stderr, "GameServer ports:", timeout=10))
         assert not any("REST" in line for line in lines)
     finally:
         process.terminate()

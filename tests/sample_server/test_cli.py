@@ -15,6 +15,7 @@ from aioagones.testing import LocalSidecar
 from sample_server import protocol as p
 from sample_server._cli import build_parser, parse_args
 
+from .._wait import line_containing
 from ._harness import Client
 
 
@@ -218,8 +219,7 @@ async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
     assert proc.stderr is not None
     try:
         async with asyncio.timeout(20):
-            while b"connecting to the Agones sidecar" not in await proc.stderr.readline():
-                pass
+            await line_containing(proc.stderr, "connecting to the Agones sidecar")
             proc.send_signal(signal.SIGTERM)
             err = await proc.stderr.read()
             assert await proc.wait() == 0
