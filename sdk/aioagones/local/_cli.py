@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from aioagones._constants import DEFAULT_HTTP_PORT, ENV_HTTP_PORT
+from aioagones._constants import DEFAULT_HTTP_PORT, ENV_GRPC_PORT, ENV_HTTP_PORT
 from aioagones.local import _client
 from aioagones.local._manifest import ManifestError, load_game_server
 from aioagones.local._server import DEFAULT_PORT, SidecarServer
@@ -26,7 +26,7 @@ from aioagones.local._server import DEFAULT_PORT, SidecarServer
 __all__ = ["ENV_ADDRESS", "ENV_FILE", "ENV_HTTP_PORT", "ENV_LOG_LEVEL", "ENV_PORT", "main"]
 
 ENV_ADDRESS = _client.ENV_ADDRESS
-ENV_PORT = "AGONES_SDK_GRPC_PORT"
+ENV_PORT = ENV_GRPC_PORT
 ENV_FILE = "AGONES_LOCAL_FILE"
 ENV_LOG_LEVEL = "AGONES_LOCAL_LOG_LEVEL"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

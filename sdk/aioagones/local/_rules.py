@@ -99,7 +99,7 @@ class CounterState:
 class ListState:
     """One list (beta): unique values in insertion order."""
 
-    capacity: int = 1000
+    capacity: int = MAX_LIST_CAPACITY
     values: list[str] = field(default_factory=list)
 
 

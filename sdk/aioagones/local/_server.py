@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Self
 
 import grpc
 
+from aioagones._constants import DEFAULT_GRPC_PORT, format_host_port
 from aioagones._pb import sdk_pb2
 from aioagones.local._convert import game_server_pb
 from aioagones.local._core import SidecarCore
@@ -31,18 +32,11 @@ from aioagones.local._servicers import add_services
 if TYPE_CHECKING:
     from aioagones.local._http import HttpFrontEnd
 
-__all__ = ["DEFAULT_PORT", "SidecarServer", "format_address"]
+__all__ = ["DEFAULT_PORT", "SidecarServer"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT = 9357
-
-
-def format_address(host: str, port: int) -> str:
-    """`host:port`, with an IPv6 literal in brackets (`[::]:9357`)."""
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"{host}:{port}"
+DEFAULT_PORT = DEFAULT_GRPC_PORT
 
 
 class SidecarServer:
@@ -89,7 +83,7 @@ class SidecarServer:
     @property
     def address(self) -> str:
         """`host:port` as a client would dial it."""
-        return format_address(self.host, self.port)
+        return format_host_port(self.host, self.port)
 
     @property
     def http_url(self) -> str | None:
@@ -97,7 +91,7 @@ class SidecarServer:
         if self.http_port is None:
             return None
         host = "localhost" if self.host in ("", "::", "0.0.0.0") else self.host
-        return "http://" + format_address(host, self.http_port)
+        return "http://" + format_host_port(host, self.http_port)
 
     @property
     def running(self) -> bool:
@@ -146,7 +140,7 @@ class SidecarServer:
         core.calls = self.calls
         add_services(server, core)
         try:
-            port = server.add_insecure_port(format_address(self.host, self.port))
+            port = server.add_insecure_port(format_host_port(self.host, self.port))
         except RuntimeError as exc:
             await server.stop(None)
             raise OSError(f"cannot listen on {self.address}: {exc}") from exc
@@ -163,7 +157,7 @@ class SidecarServer:
                 self.http_port = await http.start(self.host, self.http_port)
             except OSError as exc:
                 await server.stop(None)
-                raise OSError(f"cannot listen on {format_address(self.host, self.http_port)} (HTTP): {exc}") from exc
+                raise OSError(f"cannot listen on {format_host_port(self.host, self.http_port)} (HTTP): {exc}") from exc
             self._http = http
         self.port = port
         self._server = server
@@ -177,7 +171,7 @@ class SidecarServer:
         gs = self.rules.state
         logger.info("serving GameServer %r (state %s) on %s", gs.name, gs.state, self.address)
         if self.http_port is not None:
-            logger.info("serving the REST API on %s", format_address(self.host, self.http_port))
+            logger.info("serving the REST API on %s", format_host_port(self.host, self.http_port))
         if logger.isEnabledFor(logging.INFO):
             ports = ", ".join(f"{name}={port}" for name, port in gs.ports) or "none"
             addresses = ", ".join(address for _, address in gs.addresses) or gs.address or "none"
