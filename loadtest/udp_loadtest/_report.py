@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,22 @@ def load_plotting() -> Any:
         raise LoadTestError("--plot needs matplotlib, which is not installed: pip install 'aioagones[plot]'") from None
 
 
+def _plain_log_ticks(axis: Any) -> None:
+    """Label a log axis in plain milliseconds (0.2, 1, 5), not as powers of ten (2x10^-1)."""
+    ticker = importlib.import_module("matplotlib.ticker")
+
+    def major(value: float, _: object) -> str:
+        return f"{value:g}"
+
+    def minor(value: float, _: object) -> str:
+        # Only the 2s and 5s of each decade: every minor tick labelled would overlap.
+        mantissa = round(value / 10 ** math.floor(math.log10(value))) if value > 0 else 0
+        return f"{value:g}" if mantissa in (2, 5) else ""
+
+    axis.set_major_formatter(ticker.FuncFormatter(major))
+    axis.set_minor_formatter(ticker.FuncFormatter(minor))
+
+
 def write_plot(result: LoadTestResult, path: str) -> None:
     """Draw the run into a PNG at ``path``: latency, loss and rates over time, and the latency histogram.
 
@@ -160,6 +177,7 @@ def write_plot(result: LoadTestResult, path: str) -> None:
     for key, label, width in (("p50_ms", "p50", 1.2), ("p99_ms", "p99", 1.2), ("max_ms", "max", 0.8)):
         lat_ax.plot(ts, [r[key] if r["replies"] else nan for r in rows], label=label, lw=width)
     lat_ax.set_yscale("log")
+    _plain_log_ticks(lat_ax.yaxis)
     lat_ax.set_ylabel("round trip (ms), per 100 ms")
     lat_ax.set_xlabel("scheduled send time (s from the end of the warm-up)")
     lat_ax.grid(True, which="both", alpha=0.3)
@@ -190,6 +208,7 @@ def write_plot(result: LoadTestResult, path: str) -> None:
         hist_ax.bar(xs, ys, width=widths, align="edge", color="tab:gray")
         hist_ax.set_xscale("log")
         hist_ax.set_yscale("log")
+        _plain_log_ticks(hist_ax.xaxis)
         for label, pct, color in (("p50", 50, "tab:blue"), ("p99", 99, "tab:orange"), ("p99.9", 99.9, "tab:red")):
             value = hist.percentile(pct) / 1e6
             hist_ax.axvline(value, color=color, ls="--", lw=1, label=f"{label} {value:.3f} ms")
