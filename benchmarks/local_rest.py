@@ -13,55 +13,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
 import grpc.aio
+from sdk_calls import free_port, latencies, percentile, rate, sidecar_process  # type: ignore[import-not-found, unused-ignore]
 
 from aioagones._pb import sdk_pb2, sdk_pb2_grpc
 
 Call = Callable[[], Awaitable[object]]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def _latencies(call: Call, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        await call()
-        out.append(time.perf_counter() - start)
-    return out
-
-
-async def _rate(call: Call, total: int, concurrency: int) -> float:
-    remaining = total
-
-    async def worker() -> None:
-        nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            await call()
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return total / (time.perf_counter() - start)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def _bench(grpc_port: int, http_port: int, runs: int, calls: int) -> dict[str, list[float]]:
@@ -85,13 +46,13 @@ async def _bench(grpc_port: int, http_port: int, runs: int, calls: int) -> dict[
             "Ready rest": lambda: rest("POST", "/ready"),
         }
         for call in calls_by_name.values():
-            await _latencies(call, 50)  # warm up
+            await latencies(call, 50)  # warm up
         for _ in range(runs):
             for name, call in calls_by_name.items():
-                lat = await _latencies(call, calls)
-                figures.setdefault(f"{name} p50 us", []).append(_pct(lat, 0.50) * 1e6)
-                figures.setdefault(f"{name} p99 us", []).append(_pct(lat, 0.99) * 1e6)
-                figures.setdefault(f"{name} calls/s", []).append(await _rate(call, calls, 50))
+                lat = await latencies(call, calls)
+                figures.setdefault(f"{name} p50 us", []).append(percentile(lat, 0.50) * 1e6)
+                figures.setdefault(f"{name} p99 us", []).append(percentile(lat, 0.99) * 1e6)
+                figures.setdefault(f"{name} calls/s", []).append(await rate(call, calls, 50))
     return figures
 
 
@@ -102,29 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 runs of 300 calls")
     args = parser.parse_args(argv)
     runs, calls = (3, 300) if args.quick else (args.runs, args.calls)
-    grpc_port, http_port = _free_port(), _free_port()
-    command = [sys.executable, "-m", "aioagones.local", "--address", "127.0.0.1"]
-    sidecar = subprocess.Popen(
-        [*command, "--grpc-port", str(grpc_port), "--http-port", str(http_port), "--log-level", "warning"]
-    )
-    try:
-        cores = sorted(os.sched_getaffinity(0))
-        if len(cores) > 1:
-            os.sched_setaffinity(sidecar.pid, {cores[1]})
-            os.sched_setaffinity(0, {cores[0]})
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", http_port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)  # the sidecar is starting; nothing to wait on but its port
+    grpc_port, http_port = free_port(), free_port()
+    with sidecar_process(grpc_port, http_port):
         figures = asyncio.run(_bench(grpc_port, http_port, runs, calls))
-    finally:
-        sidecar.terminate()
-        sidecar.wait(10)
     print(f"local sidecar, gRPC vs REST ({runs} runs x {calls} calls; median (min-max))")
     for name, values in figures.items():
         print(f"  {name:28} {statistics.median(values):9.0f} ({min(values):.0f}-{max(values):.0f})")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -22,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +35,45 @@ from aioagones._pb import sdk_pb2, sdk_pb2_grpc
 Call = Callable[[], Awaitable[object]]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
 
 
-def _pin(pid: int, core: int) -> None:
+def pin(pid: int, core: int) -> None:
     cores = os.sched_getaffinity(0)
     if len(cores) > 1:
         os.sched_setaffinity(pid, {sorted(cores)[core % len(cores)]})
 
 
-async def _latencies(call: Call, n: int) -> list[float]:
+@contextlib.contextmanager
+def sidecar_process(grpc_port: int, http_port: int = 0) -> Iterator[None]:
+    """`agones-local-sidecar` in its own process on loopback, on the other core where there is one."""
+    ports = ["--grpc-port", str(grpc_port), "--http-port", str(http_port)]
+    sidecar = subprocess.Popen(
+        [sys.executable, "-m", "aioagones.local", "--address", "127.0.0.1", *ports, "--log-level", "warning"]
+    )
+    try:
+        pin(sidecar.pid, 1)
+        pin(0, 0)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", grpc_port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)  # the sidecar is starting; nothing to wait on but its port
+        yield
+    finally:
+        sidecar.terminate()
+        sidecar.wait(10)
+
+
+async def latencies(call: Call, n: int) -> list[float]:
     out = []
     for _ in range(n):
         start = time.perf_counter()
@@ -56,7 +82,7 @@ async def _latencies(call: Call, n: int) -> list[float]:
     return out
 
 
-async def _rate(call: Call, total: int, concurrency: int) -> float:
+async def rate(call: Call, total: int, concurrency: int) -> float:
     remaining = total
 
     async def worker() -> None:
@@ -70,7 +96,7 @@ async def _rate(call: Call, total: int, concurrency: int) -> float:
     return total / (time.perf_counter() - start)
 
 
-def _pct(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
@@ -86,15 +112,15 @@ async def _bench(port: int, runs: int, calls: int) -> dict[str, dict[str, list[f
             "GetGameServer": (sdk.get_game_server, lambda: raw.GetGameServer(empty, timeout=10)),
         }
         for name, (via_sdk, via_raw) in pairs.items():
-            await _latencies(via_sdk, 50)  # warm up both paths
-            await _latencies(via_raw, 50)
+            await latencies(via_sdk, 50)  # warm up both paths
+            await latencies(via_raw, 50)
             figures = results.setdefault(name, {})
             for _ in range(runs):
                 for label, call in (("sdk", via_sdk), ("raw", via_raw)):
-                    lat = await _latencies(call, calls)
-                    figures.setdefault(f"{label}_p50_us", []).append(_pct(lat, 0.50) * 1e6)
-                    figures.setdefault(f"{label}_p99_us", []).append(_pct(lat, 0.99) * 1e6)
-                    figures.setdefault(f"{label}_calls_per_s", []).append(await _rate(call, calls * 2, 100))
+                    lat = await latencies(call, calls)
+                    figures.setdefault(f"{label}_p50_us", []).append(percentile(lat, 0.50) * 1e6)
+                    figures.setdefault(f"{label}_p99_us", []).append(percentile(lat, 0.99) * 1e6)
+                    figures.setdefault(f"{label}_calls_per_s", []).append(await rate(call, calls * 2, 100))
     await channel.close(grace=None)
     return results
 
@@ -112,29 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs, calls = (3, 300) if args.quick else (args.runs, args.calls)
 
-    port = _free_port()
-    sidecar = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aioagones.local",
-            "--address",
-            "127.0.0.1",
-            "--grpc-port",
-            str(port),
-            "--http-port",
-            "0",
-            "--log-level",
-            "warning",
-        ],
-    )
-    try:
-        _pin(sidecar.pid, 1)
-        _pin(0, 0)
+    port = free_port()
+    with sidecar_process(port):
         results = asyncio.run(_bench(port, runs, calls))
-    finally:
-        sidecar.terminate()
-        sidecar.wait(10)
 
     print(f"SDK vs raw stub, local sidecar in its own process; {os.cpu_count()} cores; median (min-max) of {runs}")
     print(f"{'call':14} {'figure':12} {'SDK':>24} {'raw stub':>24} {'SDK/raw':>8}")
