@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 
 
@@ -15,16 +16,16 @@ async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:  #
             await asyncio.sleep(0.01)
 
 
-async def line_containing(stream: asyncio.StreamReader, text: str, timeout: float = 20.0) -> str:  # noqa: ASYNC109
-    """The first line read from `stream` that contains `text`; AssertionError if the stream ends first.
+async def line_matching(stream: asyncio.StreamReader, pattern: str, timeout: float = 20.0) -> re.Match[str]:  # noqa: ASYNC109
+    """The match in the first line read from `stream` that `pattern` (a regex) matches.
 
-    The end of the stream must fail the wait rather than loop: a `readline()` at the end returns at
-    once without yielding to the event loop, so a loop on it would never let the timeout fire.
+    AssertionError if the stream ends first: a `readline()` at the end returns at once without
+    yielding to the event loop, so a loop on it would never let the timeout fire.
     """
     seen: list[str] = []
     async with asyncio.timeout(timeout):
         while line := (await stream.readline()).decode():
-            if text in line:
-                return line
+            if match := re.search(pattern, line):
+                return match
             seen.append(line)
-    raise AssertionError(f"the stream ended before a line with {text!r}; it said: {''.join(seen)!r}")
+    raise AssertionError(f"the stream ended before a line matching {pattern!r}; it said: {''.join(seen)!r}")

@@ -18,7 +18,7 @@ import pytest
 
 from aioagones._pb import sdk_pb2, sdk_pb2_grpc
 
-from .._wait import line_containing
+from .._wait import line_matching
 
 COMMAND = [sys.executable, "-m", "aioagones.local"]
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AGONES_",))}
@@ -157,8 +157,8 @@ async def test_rest_on_the_http_port_from_the_environment() -> None:
     process, _, _ = await _start("--http-port", str(http_port), env=env)
     try:
         assert process.stderr is not None
-        line = await line_containing(process.stderr, "serving the REST API", timeout=10)
-        assert f"serving the REST API on 127.0.0.1:{http_port}" in line
+        line = await line_matching(process.stderr, "serving the REST API", timeout=10)
+        assert f"serving the REST API on 127.0.0.1:{http_port}" in line.string
 
         def get() -> dict[str, object]:
             with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/gameserver", timeout=5) as reply:
@@ -176,7 +176,7 @@ async def test_http_port_0_turns_rest_off() -> None:
     process, _, lines = await _start("--address", "127.0.0.1")  # _start passes --http-port 0
     try:
         assert process.stderr is not None
-        lines.append(await line_containing(process.stderr, "GameServer ports:", timeout=10))
+        lines.append((await line_matching(process.stderr, "GameServer ports:", timeout=10)).string)
         assert not any("REST" in line for line in lines)
     finally:
         process.terminate()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import socket
 import sys
@@ -15,7 +14,7 @@ from aioagones.testing import LocalSidecar
 from sample_server import protocol as p
 from sample_server._cli import build_parser, parse_args
 
-from .._wait import line_containing
+from .._wait import line_matching
 from ._harness import Client
 
 
@@ -157,12 +156,8 @@ async def _start(sidecar: LocalSidecar, *args: str) -> tuple[asyncio.subprocess.
         stdout=asyncio.subprocess.DEVNULL,
     )
     assert proc.stderr is not None
-    async with asyncio.timeout(20):
-        while True:
-            line = (await proc.stderr.readline()).decode()
-            assert line, "the server exited before listening"
-            if m := re.search(r"listening on UDP \[::\]:(\d+)", line):
-                return proc, int(m.group(1))
+    m = await line_matching(proc.stderr, r"listening on UDP \[::\]:(\d+)")
+    return proc, int(m.group(1))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -219,7 +214,7 @@ async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
     assert proc.stderr is not None
     try:
         async with asyncio.timeout(20):
-            await line_containing(proc.stderr, "connecting to the Agones sidecar")
+            await line_matching(proc.stderr, "connecting to the Agones sidecar")
             proc.send_signal(signal.SIGTERM)
             err = await proc.stderr.read()
             assert await proc.wait() == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import signal
 import socket
 import sys
@@ -21,7 +20,7 @@ from sample_server._config import ServerConfig
 from sample_server._server import bind_udp
 from sample_server._sessions import JoinResult, Sessions
 
-from .._wait import until
+from .._wait import line_matching, until
 from ._harness import TOKEN, Client, running
 
 ADMIN = b"ADMIN " + TOKEN.encode() + b" "
@@ -109,15 +108,6 @@ async def test_shutdown_is_sent_on_sigterm_even_if_the_first_state_seen_was_shut
         assert sidecar.game_server.status.state == "Shutdown"
 
 
-async def _line_matching(stream: asyncio.StreamReader, pattern: bytes) -> re.Match[bytes]:
-    """The first line of `stream` that matches; AssertionError at the end of the stream."""
-    while True:
-        line = await stream.readline()
-        assert line, "the process ended before printing " + pattern.decode()
-        if m := re.search(pattern, line):
-            return m
-
-
 _SIDECAR_PROCESS = """
 import asyncio, sys
 from aioagones.local import SidecarServer, load_game_server
@@ -140,9 +130,8 @@ async def test_a_hung_sidecar_does_not_delay_exit_beyond_the_grace_period() -> N
     server: asyncio.subprocess.Process | None = None
     assert sidecar.stderr is not None
     try:
-        async with asyncio.timeout(20):
-            m = await _line_matching(sidecar.stderr, rb"sidecar on port (\d+)")
-        env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": m.group(1).decode()}
+        m = await line_matching(sidecar.stderr, r"sidecar on port (\d+)")
+        env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": m.group(1)}
         server = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -156,8 +145,7 @@ async def test_a_hung_sidecar_does_not_delay_exit_beyond_the_grace_period() -> N
             stdout=asyncio.subprocess.DEVNULL,
         )
         assert server.stderr is not None
-        async with asyncio.timeout(20):
-            await _line_matching(server.stderr, rb"marked Ready")
+        await line_matching(server.stderr, "marked Ready")
         sidecar.send_signal(signal.SIGSTOP)
         started = time.monotonic()
         server.send_signal(signal.SIGTERM)
