@@ -35,6 +35,7 @@ from ._models import (
 )
 from ._sdk import SDK
 from ._transport import ConnectionState
+from ._version import __version__
 
 __all__ = [
     "SDK",
