@@ -59,10 +59,12 @@ TIERS: dict[str, str] = {
     "sdk/test_mistakes.py": "loopback",
     "sdk/test_models.py": "unit",
     "sdk/test_public_api.py": "unit",
+    "sdk/test_reading.py": "unit",
     "sdk/test_sdk_calls.py": "loopback",
     "sdk/test_sdk_lifecycle.py": "loopback",
     "sdk/test_validation.py": "unit",
     "test_docs.py": "loopback",
+    "test_fuzz_corpus.py": "unit",
 }
 
 _HERE = Path(__file__).resolve().parent
