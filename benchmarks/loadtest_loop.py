@@ -22,7 +22,7 @@ import socket
 import statistics
 import time
 
-from udp_server import HOST, running, targets  # type: ignore[import-not-found, unused-ignore]
+from udp_echo import HOST, running, targets  # type: ignore[import-not-found, unused-ignore]
 
 from udp_loadtest import LoadTestConfig, run
 
