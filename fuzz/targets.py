@@ -29,9 +29,42 @@ def _datagram(data: bytes) -> object:
     return Parser(insecure_admin=True).parse(data)
 
 
+def _manifest(data: bytes) -> object:
+    from aioagones.local._manifest import game_server_from_manifest, parse_manifest
+
+    doc = parse_manifest(data, "fuzz.yaml")
+    ports = iter(range(7000, 8000))
+    return game_server_from_manifest(
+        doc, now=0.0, allocate_port=lambda: next(ports), addresses=["::1"], uid="u", name_suffix="abcde"
+    )
+
+
+def _rest_body(data: bytes) -> object:
+    from aioagones.local._http import parse_body, request_message
+    from aioagones.local._operations import OPERATIONS
+
+    body = parse_body(data)
+    return [request_message(op, body, {}) for op in OPERATIONS if op.body is not None]
+
+
+def _allocation_file(data: bytes) -> object:
+    from aioagones.local._client import parse_allocation
+
+    return parse_allocation(data, "fuzz.yaml")
+
+
 def _targets() -> dict[str, Target]:
+    from aioagones.local._client import _BadInput
+    from aioagones.local._control import BadRequest
+    from aioagones.local._reader import ManifestError
+
     return {
         "datagram": Target(_datagram, (), "a UDP datagram or TCP line of the sample server"),
+        "manifest": Target(_manifest, (ManifestError,), "a GameServer or Fleet manifest (-f FILE)"),
+        "rest_body": Target(_rest_body, (BadRequest,), "a request body of the local sidecar's REST API"),
+        "allocation_file": Target(
+            _allocation_file, (_BadInput,), "a GameServerAllocation file (agones-local-sidecar allocate -f)"
+        ),
     }
 
 
