@@ -106,7 +106,7 @@ def test_allocation_service_matches_agones() -> None:
         "matchExpressions": 6,
     }
     counter = pool.FindMessageTypeByName("allocation.CounterAction")
-    assert [f.message_type.full_name for f in counter.fields] == [
+    assert [f.message_type.full_name for f in counter.fields if f.message_type is not None] == [
         "google.protobuf.StringValue",
         "google.protobuf.Int64Value",
         "google.protobuf.Int64Value",
