@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import ssl
 
 __all__ = ["FrontDoor", "server_ssl_context"]
@@ -35,14 +36,15 @@ def server_ssl_context(cert: str, key: str, client_ca: str | None) -> ssl.SSLCon
     Raises:
         ValueError: a file cannot be read or is not what it should be (naming the file).
     """
+    for flag, path in (("--cert", cert), ("--key", key), ("--client-ca", client_ca)):
+        if path is not None and not os.path.isfile(path):
+            raise ValueError(f"{flag} {path}: no such file")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     # http/1.1 preferred: a client that offers both (curl) is a REST client; gRPC clients offer only h2.
     ctx.set_alpn_protocols(["http/1.1", "h2"])
     try:
         ctx.load_cert_chain(cert, key)
-    except FileNotFoundError as exc:
-        raise ValueError(f"--cert/--key: {exc.filename}: no such file") from None
     except (ssl.SSLError, OSError) as exc:
         raise ValueError(
             f"--cert {cert} --key {key}: not a PEM certificate and its private key ({exc.strerror or exc})"
@@ -51,8 +53,6 @@ def server_ssl_context(cert: str, key: str, client_ca: str | None) -> ssl.SSLCon
         ctx.verify_mode = ssl.CERT_REQUIRED
         try:
             ctx.load_verify_locations(cafile=client_ca)
-        except FileNotFoundError:
-            raise ValueError(f"--client-ca {client_ca}: no such file") from None
         except (ssl.SSLError, OSError) as exc:
             raise ValueError(f"--client-ca {client_ca}: not PEM CA certificates ({exc})") from None
     return ctx
