@@ -77,3 +77,9 @@ async def test_serves_the_sidecars_it_is_given_and_stops_on_sigterm() -> None:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+
+
+def test_import_aioagones_loads_neither_the_local_allocator_nor_aiohttp() -> None:
+    code = "import sys, aioagones; print(sorted(m for m in sys.modules if m.startswith(('aioagones.loc', 'aiohttp'))))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
+    assert result.stdout == "[]\n"

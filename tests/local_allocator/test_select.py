@@ -211,3 +211,20 @@ def test_a_game_server_is_read_from_the_sidecars_json_and_its_node_is_a_hostname
     assert LocalGameServer.from_json(data, "localhost:1", "localhost").node == "localhost"
     with pytest.raises(ValueError, match="not a GameServer"):
         LocalGameServer.from_json({"status": {}}, "localhost:1", "localhost")
+
+
+def test_public_names_are_exported_once_and_documented() -> None:
+    import inspect
+
+    import aioagones.local_allocator as package
+
+    assert len(package.__all__) == len(set(package.__all__))  # its order is kept by ruff (RUF022)
+    public = {n for n, v in vars(package).items() if not n.startswith("_") and not inspect.ismodule(v)}
+    assert public == set(package.__all__)
+    for name in package.__all__:
+        obj = getattr(package, name)
+        if inspect.isclass(obj):
+            assert (obj.__doc__ or "").strip(), name
+            for attr, member in vars(obj).items():
+                if callable(member) and not attr.startswith("_"):
+                    assert (member.__doc__ or "").strip(), f"{name}.{attr}"
