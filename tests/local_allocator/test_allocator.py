@@ -206,3 +206,22 @@ def test_incomplete_or_wrong_tls_settings_are_refused(kw: dict[str, str], says: 
     with pytest.raises(ValueError, match=says):
         settings: dict[str, Any] = {k: v.format(**files) for k, v in kw.items()}
         LocalAllocator(["127.0.0.1:1"], **settings)
+
+
+@pytest.mark.parametrize(("offered", "chosen"), [(["h2"], "h2"), (["h2", "http/1.1"], "http/1.1"), (None, None)])
+async def test_alpn_gives_grpc_clients_h2_and_clients_offering_both_http_1_1(
+    certs: Certs, offered: list[str] | None, chosen: str | None
+) -> None:
+    # Agones' Go client offers only h2 and insists on it; curl offers both and gets REST over HTTP/1.1.
+    tls = {"cert": str(certs.server_cert), "key": str(certs.server_key), "client_ca": str(certs.ca)}
+    context = ssl.create_default_context(cafile=str(certs.ca))
+    context.load_cert_chain(certs.client_cert, certs.client_key)
+    if offered is not None:
+        context.set_alpn_protocols(offered)
+    async with allocator(refusing_address(), **tls) as running:
+        _, writer = await asyncio.open_connection("127.0.0.1", running.port, ssl=context)
+        try:
+            assert writer.get_extra_info("ssl_object").selected_alpn_protocol() == chosen
+        finally:
+            writer.close()
+            await writer.wait_closed()

@@ -12,6 +12,7 @@ from google.protobuf import json_format
 from aioagones._pb import allocation_pb2 as pb
 from aioagones.local_allocator import AllocationError, LocalGameServer
 from aioagones.local_allocator._select import allocation_response, choose, matches, validate
+from aioagones.local_allocator._sidecars import parse_sidecar
 
 
 def gs(name: str, state: str = "Ready", **kw: Any) -> LocalGameServer:
@@ -228,3 +229,17 @@ def test_public_names_are_exported_once_and_documented() -> None:
             for attr, member in vars(obj).items():
                 if callable(member) and not attr.startswith("_"):
                     assert (member.__doc__ or "").strip(), f"{name}.{attr}"
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [("localhost:9358", ("localhost", 9358)), ("[::1]:9501", ("::1", 9501)), ("127.0.0.1:1", ("127.0.0.1", 1))],
+)
+def test_sidecar_addresses(text: str, parsed: tuple[str, int]) -> None:
+    assert parse_sidecar(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["localhost", ":9358", "localhost:0", "localhost:http", "[::1]"])
+def test_bad_sidecar_addresses(text: str) -> None:
+    with pytest.raises(ValueError, match="is not HOST:HTTP_PORT"):
+        parse_sidecar(text)
