@@ -225,3 +225,14 @@ async def test_alpn_gives_grpc_clients_h2_and_clients_offering_both_http_1_1(
         finally:
             writer.close()
             await writer.wait_closed()
+
+
+async def test_the_any_address_serves_ipv6_and_ipv4_on_one_port() -> None:
+    async with sidecars(manifest("gs-a")) as (sidecar,):
+        async with LocalAllocator([address(sidecar)], host="::", port=0) as running:
+            for host in ("127.0.0.1", "[::1]"):
+                url = f"http://{host}:{running.port}/gameserverallocation"
+                status, _ = await _post(
+                    url, {"namespace": "default", "gameServerSelectors": [{"matchLabels": {"x": "y"}}]}
+                )
+                assert status == 429, host

@@ -90,16 +90,22 @@ class FrontDoor:
     async def start(self, host: str, port: int) -> int:
         """Listen on every address of `host` at `port` (0: a free one); returns the port.
 
+        `::` (or an empty host) is every interface, IPv6 and IPv4: asyncio binds IPv6 sockets
+        IPv6-only, so it gets one socket per family.
+
         Raises:
             OSError: the address cannot be bound.
         """
-        self._server = await asyncio.start_server(self._accept, host or None, port, reuse_address=True)
+        bind: str | None = host.strip("[]") or None
+        if bind == "::":
+            bind = None
+        self._server = await asyncio.start_server(self._accept, bind, port, reuse_address=True)
         bound: int = self._server.sockets[0].getsockname()[1]
-        if port == 0 and len(self._server.sockets) > 1:
+        if port == 0 and len({s.getsockname()[1] for s in self._server.sockets}) > 1:
             # Each address got its own free port: bind them all again on the first one's.
             self._server.close()
             await self._server.wait_closed()
-            self._server = await asyncio.start_server(self._accept, host or None, bound, reuse_address=True)
+            self._server = await asyncio.start_server(self._accept, bind, bound, reuse_address=True)
         return bound
 
     async def stop(self) -> None:
