@@ -14,6 +14,7 @@ import pytest
 from google.protobuf import json_format
 
 from aioagones._pb import allocation_pb2 as pb
+from aioagones._pb import allocation_pb2_grpc as pb_grpc
 from aioagones.local_allocator import NO_GAME_SERVER, LocalAllocator
 
 from ._support import Certs, address, allocate, allocator, manifest, refusing_address, sidecars
@@ -236,3 +237,18 @@ async def test_the_any_address_serves_ipv6_and_ipv4_on_one_port() -> None:
                     url, {"namespace": "default", "gameServerSelectors": [{"matchLabels": {"x": "y"}}]}
                 )
                 assert status == 429, host
+
+
+async def test_stopping_with_a_client_connected_cuts_it_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR)
+    async with sidecars(manifest("gs-a")) as (sidecar,):
+        running = LocalAllocator([address(sidecar)], host="127.0.0.1", port=0)
+        await running.start()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.AllocationServiceStub(channel)
+            assert (await stub.Allocate(req(), timeout=10)).gameServerName == "gs-a"
+            await running.stop()
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.Allocate(req(), timeout=10)
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -124,7 +124,12 @@ class FrontDoor:
         if task is not None:
             self._connections.add(task)
             task.add_done_callback(self._connections.discard)
-        await self._handle(reader, writer)
+        try:
+            await self._handle(reader, writer)
+        except asyncio.CancelledError:
+            # `stop` cut it. Ending normally: on Python 3.11 asyncio's stream callback logs a
+            # connection task that ends cancelled as an "Exception in callback".
+            return
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")

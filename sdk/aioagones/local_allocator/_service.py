@@ -169,12 +169,12 @@ class LocalAllocator:
 
     async def stop(self, grace: float = 1.0) -> None:
         """Stop serving; open calls get `grace` seconds."""
+        server, self._grpc = self._grpc, None
+        if server is not None:
+            await server.stop(grace)  # before the front door: calls under way may finish through it
         door, self._door = self._door, None
         if door is not None:
             await door.stop()
-        server, self._grpc = self._grpc, None
-        if server is not None:
-            await server.stop(grace)
         rest, self._rest = self._rest, None
         if rest is not None:
             await rest.cleanup()
