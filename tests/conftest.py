@@ -25,13 +25,16 @@ TIERS: dict[str, str] = {
     "loadtest/test_distributed.py": "loopback",
     "loadtest/test_histogram.py": "unit",
     "loadtest/test_loadtest.py": "loopback",
+    "loadtest/test_schedule.py": "unit",
     "local/test_cli.py": "loopback",
     "local/test_cli_reload.py": "loopback",
     "local/test_cluster.py": "loopback",
+    "local/test_cluster_actions.py": "unit",
     "local/test_convert.py": "unit",
     "local/test_differences.py": "loopback",
     "local/test_http.py": "loopback",
     "local/test_manifest.py": "unit",
+    "local/test_operations.py": "unit",
     "local/test_quick_start.py": "loopback",
     "local/test_reload.py": "loopback",
     "local/test_requests.py": "loopback",
@@ -66,6 +69,7 @@ TIERS: dict[str, str] = {
     "sdk/test_sdk_lifecycle.py": "loopback",
     "sdk/test_validation.py": "unit",
     "test_docs.py": "loopback",
+    "test_imports.py": "unit",
 }
 
 _HERE = Path(__file__).resolve().parent
