@@ -252,3 +252,24 @@ async def test_stopping_with_a_client_connected_cuts_it_quietly(caplog: pytest.L
                 await stub.Allocate(req(), timeout=10)
             assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_deprecated_meta_patch_applies_and_metadata_wins_over_it() -> None:
+    async with sidecars(manifest("gs-a"), manifest("gs-b")) as both, allocator(*map(address, both)) as running:
+        old = await allocate(running.port, req(metaPatch={"labels": {"via": "metaPatch"}}))
+        both_given = req(metaPatch={"labels": {"via": "metaPatch"}}, metadata={"labels": {"via": "metadata"}})
+        new = await allocate(running.port, both_given)
+    assert (old.gameServerName, old.metadata.labels["via"]) == ("gs-a", "metaPatch")
+    assert (new.gameServerName, new.metadata.labels["via"]) == ("gs-b", "metadata")
+
+
+async def test_only_ready_game_servers_in_the_namespace_are_taken() -> None:
+    async with sidecars(manifest("gs-a"), manifest("gs-b"), state="Reserved") as both:
+        async with allocator(*map(address, both)) as running:
+            with pytest.raises(grpc.aio.AioRpcError, match=NO_GAME_SERVER):
+                await allocate(running.port, req())
+            await both[1].set_state("Ready")
+            with pytest.raises(grpc.aio.AioRpcError, match=NO_GAME_SERVER):
+                await allocate(running.port, req(namespace=""))  # as Agones: no namespace, nothing found
+            assert (await allocate(running.port, req())).gameServerName == "gs-b"
+    assert both[0].game_server.status.state == "Reserved"
