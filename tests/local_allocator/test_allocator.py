@@ -109,10 +109,9 @@ async def test_a_sidecar_that_is_down_is_skipped_with_a_log_line(caplog: pytest.
         assert (await allocate(running.port, req())).gameServerName == "gs-a"
         with pytest.raises(grpc.aio.AioRpcError, match=NO_GAME_SERVER):
             await allocate(running.port, req())
-    assert [r.getMessage() for r in caplog.records if dead in r.getMessage()] == [
-        f"sidecar {dead}: skipped, it does not answer (Cannot connect to host {dead} ssl:default [Connect call failed "
-        f"('127.0.0.1', {dead.rpartition(':')[2]})])"
-    ]
+    said = [r.getMessage() for r in caplog.records if dead in r.getMessage()]
+    assert len(said) == 1, said  # once when it goes away, not at every allocation
+    assert said[0].startswith(f"sidecar {dead}: skipped, it does not answer (Cannot connect to host {dead}")
 
 
 async def test_metadata_a_cluster_refuses_is_invalid_argument_and_allocates_nothing() -> None:
