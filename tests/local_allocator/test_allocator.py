@@ -6,11 +6,13 @@ import asyncio
 import json
 import logging
 import ssl
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import grpc
 import pytest
+import trustme
 from google.protobuf import json_format
 
 from aioagones._pb import allocation_pb2 as pb
@@ -272,3 +274,18 @@ async def test_only_ready_game_servers_in_the_namespace_are_taken() -> None:
                 await allocate(running.port, req(namespace=""))  # as Agones: no namespace, nothing found
             assert (await allocate(running.port, req())).gameServerName == "gs-b"
     assert both[0].game_server.status.state == "Reserved"
+
+
+async def test_a_client_ca_directory_trusts_every_crt_and_pem_in_it(certs: Certs, tmp_path: Path) -> None:
+    other = trustme.CA()
+    (tmp_path / "first.crt").write_bytes(other.cert_pem.bytes())
+    (tmp_path / "second.pem").write_bytes(certs.ca.read_bytes())
+    (tmp_path / "notes.txt").write_text("not a certificate")
+    tls = {"cert": str(certs.server_cert), "key": str(certs.server_key), "client_ca": str(tmp_path)}
+    async with sidecars(manifest("gs-a")) as (sidecar,), allocator(address(sidecar), **tls) as running:
+        reply = await allocate(running.port, req(), certs.channel_credentials("client"))
+    assert reply.gameServerName == "gs-a"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match=r"no \*\.crt or \*\.pem file in this directory"):
+        LocalAllocator(["127.0.0.1:1"], cert=tls["cert"], key=tls["key"], client_ca=str(empty))

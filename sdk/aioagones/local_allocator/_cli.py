@@ -76,8 +76,8 @@ def _parser() -> _Parser:
     parser.add_argument(
         "--client-ca",
         metavar="FILE",
-        help="CA certificate(s) (PEM) that sign client certificates: mutual TLS, other clients are refused "
-        "in the TLS handshake (needs --cert and --key)",
+        help="CA certificate(s) (PEM, or a directory of *.crt/*.pem files) that sign client certificates: "
+        "mutual TLS, other clients are refused in the TLS handshake (needs --cert and --key)",
     )
     parser.add_argument(
         "--sidecar",

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import ssl
+from pathlib import Path
 
 __all__ = ["FrontDoor", "server_ssl_context"]
 
@@ -30,14 +31,26 @@ _PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _CHUNK = 65536
 
 
+def _ca_files(client_ca: str) -> list[str]:
+    # A directory is read as Agones reads its client-CA Secret: every *.crt and *.pem in it.
+    if not os.path.isdir(client_ca):
+        return [client_ca]
+    found = sorted(str(p) for p in Path(client_ca).iterdir() if p.suffix in (".crt", ".pem") and p.is_file())
+    if not found:
+        raise ValueError(f"--client-ca {client_ca}: no *.crt or *.pem file in this directory")
+    return found
+
+
 def server_ssl_context(cert: str, key: str, client_ca: str | None) -> ssl.SSLContext:
     """TLS for the front door: `cert`/`key` served; with `client_ca`, a client certificate it signed is required.
+
+    `client_ca` is a PEM file of CA certificates, or a directory whose `*.crt` and `*.pem` files are.
 
     Raises:
         ValueError: a file cannot be read or is not what it should be (naming the file).
     """
     for flag, path in (("--cert", cert), ("--key", key), ("--client-ca", client_ca)):
-        if path is not None and not os.path.isfile(path):
+        if path is not None and not (os.path.isfile(path) or (flag == "--client-ca" and os.path.isdir(path))):
             raise ValueError(f"{flag} {path}: no such file")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -51,10 +64,11 @@ def server_ssl_context(cert: str, key: str, client_ca: str | None) -> ssl.SSLCon
         ) from None
     if client_ca is not None:
         ctx.verify_mode = ssl.CERT_REQUIRED
-        try:
-            ctx.load_verify_locations(cafile=client_ca)
-        except (ssl.SSLError, OSError) as exc:
-            raise ValueError(f"--client-ca {client_ca}: not PEM CA certificates ({exc})") from None
+        for ca_file in _ca_files(client_ca):
+            try:
+                ctx.load_verify_locations(cafile=ca_file)
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(f"--client-ca {ca_file}: not PEM CA certificates ({exc})") from None
     return ctx
 
 
