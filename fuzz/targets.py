@@ -33,9 +33,11 @@ def _manifest(data: bytes) -> object:
     from aioagones.local._manifest import game_server_from_manifest, parse_manifest
 
     doc = parse_manifest(data, "fuzz.yaml")
-    ports = iter(range(7000, 8000))
+    def allocate_port(protocol: str, taken: set[int]) -> int:
+        return max(taken, default=7000) + 1
+
     return game_server_from_manifest(
-        doc, now=0.0, allocate_port=lambda: next(ports), addresses=["::1"], uid="u", name_suffix="abcde"
+        doc, now=0.0, allocate_port=allocate_port, addresses=["::1"], uid="u", name_suffix="abcde"
     )
 
 
