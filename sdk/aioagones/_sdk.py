@@ -93,7 +93,6 @@ class SDK:
         self._health_lock = asyncio.Lock()
         self._health_task: asyncio.Task[None] | None = None
         self._health_paused = False
-        self._watches: set[grpc.aio.UnaryStreamCall[sdk_pb2.Empty, sdk_pb2.GameServer]] = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -116,12 +115,8 @@ class SDK:
         if task is not None:
             task.cancel()
             await asyncio.wait([task])  # unlike `await task`, a cancellation of close() itself propagates
-        for call in list(self._watches):
-            call.cancel()
-        if self._health_call is not None:
-            self._health_call.cancel()
-            self._health_call = None
-        await self._transport.close()
+        self._health_call = None
+        await self._transport.close()  # cancels the watches and waits for every call to end
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -231,7 +226,7 @@ class SDK:
                 fresh = self._health_call is None
                 if self._health_call is None:
                     # The stubs are fetched here, under the lock, so a close() meanwhile is an SDKClosedError.
-                    self._health_call = self._transport.stubs.sdk.Health(None)  # written to with .write()
+                    self._health_call = self._transport.stream(lambda stubs: stubs.sdk.Health(None))  # .write()
                 try:
                     # Not asyncio.wait_for: on 3.11 it loses a cancellation that lands as the write
                     # completes, and close() would then wait for a health loop that never ends.
@@ -283,11 +278,10 @@ class SDK:
         The stream reopens by itself when the sidecar restarts; identical consecutive
         states are yielded once. Breaking out of the loop or cancelling the task ends it.
         """
-        stub = self._transport.stubs.sdk
+        self._transport.check_open()
         backoff, last = Backoff(), None
         while not self._closed:
-            call = stub.WatchGameServer(sdk_pb2.Empty(), wait_for_ready=True)
-            self._watches.add(call)
+            call = self._transport.stream(lambda stubs: stubs.sdk.WatchGameServer(sdk_pb2.Empty(), wait_for_ready=True))
             try:
                 async for pb in call:
                     self._transport.restored()
@@ -311,7 +305,6 @@ class SDK:
                 raise
             finally:
                 call.cancel()
-                self._watches.discard(call)
             if not self._closed:
                 await asyncio.sleep(backoff.next())
 

@@ -26,6 +26,7 @@ from ._pb import alpha_pb2_grpc, beta_pb2_grpc, sdk_pb2, sdk_pb2_grpc
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+_C = TypeVar("_C", bound=grpc.aio.Call)
 
 # grpc's own reconnect backoff grows to 120 s by default; a sidecar that restarts in a
 # second must not leave us waiting minutes, so the channel retries at most every second.
@@ -37,6 +38,9 @@ _CHANNEL_OPTIONS = (
 
 # How long connect() waits in silence before it says what it is waiting for.
 WAITING_LOG_AFTER = 1.0
+
+# How long close() waits for the calls it cancelled to finish (grpc's own tasks included).
+CLOSE_WAIT = 2.0
 
 _NOT_CONNECTED = "the SDK is not connected; use 'async with SDK() as sdk:' (or await sdk.connect() first)"
 _CLOSED = "the SDK is closed; calls need an open SDK: use 'async with SDK() as sdk:' and call inside it"
@@ -80,6 +84,10 @@ class Transport:
         self._stubs: Stubs | None = None
         self.closed = False
         """Whether close() was called."""
+        # Streams still open (close() cancels them) and what close() waits for: grpc's tasks of
+        # every stream, and one future per unary call in flight.
+        self._streams: set[grpc.aio.Call] = set()
+        self._pending: set[asyncio.Future[Any]] = set()
 
     # -- state -----------------------------------------------------------------------
 
@@ -190,18 +198,31 @@ class Transport:
         )
 
     async def close(self) -> None:
-        """Close the channel (cancelling the calls still on it). Idempotent."""
+        """Cancel every call still open, wait (up to CLOSE_WAIT s) until they ended, close the channel.
+
+        grpc.aio gives a cancelled call its final status at once, but finishes its own tasks of the
+        call a little later, when its core reports back; a program that closes its event loop right
+        after would destroy them pending. So close() waits for those tasks too. Idempotent.
+        """
         self.closed = True
         self._stubs = None
         channel, self._channel = self._channel, None
         self._set_state(ConnectionState.CLOSED)
+        # In one step with no await: a stream opened before this has its tasks in _pending already.
+        for call in list(self._streams):
+            call.cancel()
         if channel is not None:
-            await channel.close(grace=None)
+            await channel.close(grace=None)  # cancels the unary calls in flight too
+        pending, self._pending = self._pending, set()
+        if pending:
+            await asyncio.wait(pending, timeout=CLOSE_WAIT)
 
     # -- calls -----------------------------------------------------------------------
 
     async def unary(self, method: str, call: Callable[..., Awaitable[_T]], request: Any) -> _T:
         """Make one unary call with the deadline, translating errors in this one place."""
+        done = asyncio.get_running_loop().create_future()
+        self._pending.add(done)
         try:
             response = await call(request, timeout=self.call_timeout)
         except grpc.aio.AioRpcError as exc:
@@ -211,5 +232,44 @@ class Transport:
             if isinstance(error, SidecarUnavailableError):
                 self.lost(exc.code().name)
             raise error from exc
+        except asyncio.CancelledError:
+            # grpc.aio raises CancelledError in the caller when the call (not the caller's
+            # task) was cancelled, as close() does: that is a closed SDK, not a cancellation.
+            task = asyncio.current_task()
+            if self.closed and task is not None and not task.cancelling():
+                raise SDKClosedError(f"{method}: the SDK was closed during the call") from None
+            raise
+        finally:
+            done.set_result(None)
+            self._pending.discard(done)
         self.restored()
         return response
+
+    def stream(self, start: Callable[[Stubs], _C]) -> _C:
+        """Start a streaming call with `start(stubs)`; close() cancels it and waits for its tasks.
+
+        grpc.aio runs a call in tasks of its own: some made as the call is made (seen here), one
+        (the watcher of the call's final status) made in the first step of one of those. That
+        step is already queued, so a callback queued now runs right after it and finds that task
+        among the new ones; nothing can run between the two, close() included.
+        """
+        stubs = self.stubs
+        loop = asyncio.get_running_loop()
+        before = asyncio.all_tasks(loop)
+        call = start(stubs)
+        made = asyncio.all_tasks(loop)
+        self._streams.add(call)
+        call.add_done_callback(self._streams.discard)
+        self._keep(made - before)
+        loop.call_soon(self._keep_status_task, made)
+        return call
+
+    def _keep_status_task(self, known: set[asyncio.Task[Any]]) -> None:
+        new = asyncio.all_tasks() - known
+        self._keep({t for t in new if getattr(t.get_coro(), "__qualname__", "").startswith("_AioCall.")})
+
+    def _keep(self, tasks: set[asyncio.Task[Any]]) -> None:
+        for task in tasks:
+            if not task.done():
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
