@@ -211,7 +211,7 @@ async def test_close_ends_a_unary_call_in_flight(stuck_sidecar: StuckSidecar) ->
     with pytest.raises(SDKClosedError, match="closed during the call"):
         await call
     # The stuck server's tasks live on in this loop; grpc's client tasks of the call must not.
-    left = {t.get_coro().__qualname__ for t in asyncio.all_tasks() - before}
+    left = {getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks() - before}
     assert not {name for name in left if "Call" in name}, left
 
 
