@@ -34,7 +34,7 @@ from ._models import (
     Status,
 )
 from ._sdk import SDK
-from ._transport import ConnectionState
+from ._state import ConnectionState
 from ._version import __version__ as __version__
 
 __all__ = [

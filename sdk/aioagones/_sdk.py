@@ -11,7 +11,6 @@ live in _alpha and _beta, as Agones' Go SDK keeps alpha.go and beta.go.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 from collections.abc import AsyncIterator
@@ -19,17 +18,15 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Self
 
-import grpc
-import grpc.aio
-
 from ._alpha import Alpha
-from ._backoff import Backoff
 from ._beta import Beta
 from ._constants import DEFAULT_GRPC_PORT, DEFAULT_HOST, ENV_GRPC_HOST, ENV_GRPC_PORT, format_host_port
-from ._errors import AgonesError, InvalidArgumentError, SDKClosedError, SidecarUnavailableError, from_rpc_error
+from ._errors import InvalidArgumentError
 from ._models import GameServer
 from ._pb import sdk_pb2
-from ._transport import ConnectionState, StateCallback, Transport
+from ._state import ConnectionState, StateCallback
+from ._streams import HealthStream, watch_game_server
+from ._transport import Transport
 from ._validation import annotation_error, as_int, label_error, require_seconds, require_str
 
 
@@ -89,10 +86,7 @@ class SDK:
         self._transport = Transport(self.address, self.call_timeout, on_state_change)
         self.alpha = Alpha(self._transport)
         self.beta = Beta(self._transport)
-        self._health_call: grpc.aio.StreamUnaryCall[sdk_pb2.Empty, sdk_pb2.Empty] | None = None
-        self._health_lock = asyncio.Lock()
-        self._health_task: asyncio.Task[None] | None = None
-        self._health_paused = False
+        self._health = HealthStream(self._transport)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -106,17 +100,12 @@ class SDK:
             return
         await self._transport.open(self.connect_timeout)
         if self.health_interval is not None:
-            self._health_task = asyncio.create_task(self._health_loop(self.health_interval), name="agones-health")
+            self._health.start(self.health_interval)
 
     async def close(self) -> None:
-        """Stop managed health and every watch, wait for them, close the channel. Idempotent."""
-        self._transport.closed = True
-        task, self._health_task = self._health_task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.wait([task])  # unlike `await task`, a cancellation of close() itself propagates
-        self._health_call = None
-        await self._transport.close()  # cancels the watches and waits for every call to end
+        """Stop managed health and every watch and call, wait until they ended, close the channel. Idempotent."""
+        await self._health.stop()
+        await self._transport.close()  # cancels the streams and calls in flight, and waits for them
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -130,10 +119,6 @@ class SDK:
     @property
     def closed(self) -> bool:
         """Whether close() was called."""
-        return self._closed
-
-    @property
-    def _closed(self) -> bool:
         return self._transport.closed
 
     # -- connection state ------------------------------------------------------------
@@ -141,7 +126,7 @@ class SDK:
     @property
     def state(self) -> ConnectionState:
         """The connection to the sidecar now: connecting, connected, reconnecting or closed."""
-        return self._transport.state
+        return self._transport.states.now
 
     async def state_changes(self) -> AsyncIterator[ConnectionState]:
         """Yield the current `ConnectionState`, then each change; the last one is CLOSED.
@@ -150,22 +135,22 @@ class SDK:
             SDKClosedError: the SDK is not connected (never, or no longer).
         """
         self._transport.check_open()
-        async for state in self._transport.changes():
+        async for state in self._transport.states.changes():
             yield state
 
     # -- core calls ------------------------------------------------------------------
 
     async def ready(self) -> None:
         """Mark the GameServer Ready to take players."""
-        await self._transport.unary("Ready", self._transport.stubs.sdk.Ready, sdk_pb2.Empty())
+        await self._transport.unary("Ready", sdk_pb2.Empty(), sdk_pb2.Empty)
 
     async def allocate(self) -> None:
         """Mark the GameServer Allocated (self-allocation)."""
-        await self._transport.unary("Allocate", self._transport.stubs.sdk.Allocate, sdk_pb2.Empty())
+        await self._transport.unary("Allocate", sdk_pb2.Empty(), sdk_pb2.Empty)
 
     async def shutdown(self) -> None:
         """Mark the GameServer Shutdown; Agones then deletes the Pod."""
-        await self._transport.unary("Shutdown", self._transport.stubs.sdk.Shutdown, sdk_pb2.Empty())
+        await self._transport.unary("Shutdown", sdk_pb2.Empty(), sdk_pb2.Empty)
 
     async def reserve(self, seconds: float | timedelta) -> None:
         """Mark the GameServer Reserved for `seconds` (0: until something else changes it).
@@ -179,11 +164,11 @@ class SDK:
         """
         value = require_seconds("reserve", "seconds", seconds, what="the reserve duration")
         request = sdk_pb2.Duration(seconds=math.ceil(value))
-        await self._transport.unary("Reserve", self._transport.stubs.sdk.Reserve, request)
+        await self._transport.unary("Reserve", request, sdk_pb2.Empty)
 
     async def get_game_server(self) -> GameServer:
         """The current GameServer."""
-        pb = await self._transport.unary("GetGameServer", self._transport.stubs.sdk.GetGameServer, sdk_pb2.Empty())
+        pb = await self._transport.unary("GetGameServer", sdk_pb2.Empty(), sdk_pb2.GameServer)
         return GameServer.from_pb(pb)
 
     async def set_label(self, key: str, value: str) -> None:
@@ -197,7 +182,7 @@ class SDK:
         if (error := label_error(key, value)) is not None:
             raise InvalidArgumentError(f"set_label(): {error}")
         request = sdk_pb2.KeyValue(key=key, value=value)
-        await self._transport.unary("SetLabel", self._transport.stubs.sdk.SetLabel, request)
+        await self._transport.unary("SetLabel", request, sdk_pb2.Empty)
 
     async def set_annotation(self, key: str, value: str) -> None:
         """Set the annotation `agones.dev/sdk-<key>` on the GameServer.
@@ -210,9 +195,9 @@ class SDK:
         if (error := annotation_error(key, value)) is not None:
             raise InvalidArgumentError(f"set_annotation(): {error}")
         request = sdk_pb2.KeyValue(key=key, value=value)
-        await self._transport.unary("SetAnnotation", self._transport.stubs.sdk.SetAnnotation, request)
+        await self._transport.unary("SetAnnotation", request, sdk_pb2.Empty)
 
-    # -- health ----------------------------------------------------------------------
+    # -- health and watch (see _streams) -----------------------------------------------
 
     async def health(self) -> None:
         """Send one health ping on the single long-lived Health stream (opened on first use).
@@ -220,57 +205,15 @@ class SDK:
         Raises:
             SidecarUnavailableError: the stream broke; the next ping opens a new one.
         """
-        self._transport.check_open()
-        async with self._health_lock:
-            while True:
-                fresh = self._health_call is None
-                if self._health_call is None:
-                    # The stubs are fetched here, under the lock, so a close() meanwhile is an SDKClosedError.
-                    self._health_call = self._transport.stream(lambda stubs: stubs.sdk.Health(None))  # .write()
-                try:
-                    # Not asyncio.wait_for: on 3.11 it loses a cancellation that lands as the write
-                    # completes, and close() would then wait for a health loop that never ends.
-                    async with asyncio.timeout(self.call_timeout):
-                        await self._health_call.write(sdk_pb2.Empty())
-                    break
-                except (grpc.aio.AioRpcError, asyncio.InvalidStateError, TimeoutError) as exc:
-                    self._health_call.cancel()
-                    self._health_call = None
-                    if self._closed:
-                        raise SDKClosedError("Health: the SDK was closed during the call") from exc
-                    if not fresh:
-                        continue  # a stream from before a sidecar restart: only a new one's failure counts
-                    if isinstance(exc, grpc.aio.AioRpcError) and exc.code() != grpc.StatusCode.UNAVAILABLE:
-                        raise from_rpc_error(exc, "Health") from exc
-                    raise SidecarUnavailableError(f"Health: no stream to {self.address}; retry") from exc
-        self._transport.restored()
+        await self._health.ping()
 
     def pause_health(self) -> None:
         """Stop the managed pings (the GameServer will turn Unhealthy); resume_health() restarts them."""
-        self._health_paused = True
+        self._health.paused = True
 
     def resume_health(self) -> None:
         """Restart the managed pings after pause_health()."""
-        self._health_paused = False
-
-    async def _health_loop(self, interval: float) -> None:
-        backoff = Backoff()
-        while not self._closed:
-            if self._health_paused:
-                await asyncio.sleep(interval)
-                continue
-            try:
-                await self.health()
-            except AgonesError as exc:
-                if isinstance(exc, SDKClosedError):
-                    return
-                self._transport.lost(str(exc))
-                await asyncio.sleep(backoff.next())
-                continue
-            backoff.reset()
-            await asyncio.sleep(interval)
-
-    # -- watch -----------------------------------------------------------------------
+        self._health.paused = False
 
     async def watch_game_server(self) -> AsyncIterator[GameServer]:
         """Yield the current GameServer, then each change, until the SDK closes.
@@ -278,35 +221,12 @@ class SDK:
         The stream reopens by itself when the sidecar restarts; identical consecutive
         states are yielded once. Breaking out of the loop or cancelling the task ends it.
         """
-        self._transport.check_open()
-        backoff, last = Backoff(), None
-        while not self._closed:
-            call = self._transport.stream(lambda stubs: stubs.sdk.WatchGameServer(sdk_pb2.Empty(), wait_for_ready=True))
-            try:
-                async for pb in call:
-                    self._transport.restored()
-                    backoff.reset()
-                    current = GameServer.from_pb(pb)
-                    if current != last:
-                        last = current
-                        yield current
-            except grpc.aio.AioRpcError as exc:
-                if self._closed:
-                    return
-                if exc.code() != grpc.StatusCode.UNAVAILABLE:
-                    raise from_rpc_error(exc, "WatchGameServer") from exc
-                self._transport.lost(exc.code().name)
-            except asyncio.CancelledError:
-                # close() cancels the call, which surfaces here as CancelledError; only a
-                # cancellation of the consuming task itself must propagate.
-                task = asyncio.current_task()
-                if self._closed and task is not None and not task.cancelling():
-                    return
-                raise
-            finally:
-                call.cancel()
-            if not self._closed:
-                await asyncio.sleep(backoff.next())
+        watch = watch_game_server(self._transport)
+        try:
+            async for game_server in watch:
+                yield game_server
+        finally:
+            await watch.aclose()  # closing this generator closes the stream now, not at garbage collection
 
 
 def _env_port() -> int:
