@@ -37,6 +37,10 @@ _CHANNEL_OPTIONS = (
 # across them, so one name says which service a call goes to.
 _SERVICES = ((sdk_pb2_grpc.SDKStub, sdk_pb2), (alpha_pb2_grpc.SDKStub, alpha_pb2), (beta_pb2_grpc.SDKStub, beta_pb2))
 
+# What connect() meets while the sidecar is not there yet: not started (UNAVAILABLE), slow to start
+# (DEADLINE_EXCEEDED), or going away, its calls cut off (CANCELLED: we cancel none during connect).
+_NOT_THERE_YET = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED})
+
 # How long connect() waits in silence before it says what it is waiting for.
 WAITING_LOG_AFTER = 1.0
 
@@ -128,7 +132,9 @@ class Transport:
                 await get_game_server(sdk_pb2.Empty(), timeout=remaining, wait_for_ready=True)
                 return
             except grpc.aio.AioRpcError as exc:
-                if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                if self._closed:
+                    raise SDKClosedError("connect: the SDK was closed while connecting") from exc
+                if exc.code() not in _NOT_THERE_YET:
                     raise from_rpc_error(exc, "connect") from exc
                 await asyncio.sleep(min(0.1, max(0.0, deadline - loop.time())))
         raise SidecarUnavailableError(

@@ -42,6 +42,54 @@ async def test_connect_waits_for_a_sidecar_that_starts_late() -> None:
         await sdk.close()
 
 
+@pytest.fixture
+async def dying_sidecar() -> AsyncIterator[tuple[int, asyncio.Event, grpc.aio.Server]]:
+    """A sidecar going away: GetGameServer ends CANCELLED, as calls cut off by an exiting sidecar were seen
+    to; the test then stops it."""
+    called = asyncio.Event()
+
+    async def get_game_server(
+        request: sdk_pb2.Empty, context: grpc.aio.ServicerContext[sdk_pb2.Empty, sdk_pb2.GameServer]
+    ) -> sdk_pb2.GameServer:
+        called.set()
+        await context.abort(grpc.StatusCode.CANCELLED, "the sidecar is shutting down")
+        raise AssertionError("unreachable")
+
+    handler = grpc.method_handlers_generic_handler(
+        "agones.dev.sdk.SDK",
+        {
+            "GetGameServer": grpc.unary_unary_rpc_method_handler(
+                get_game_server,
+                request_deserializer=sdk_pb2.Empty.FromString,
+                response_serializer=sdk_pb2.GameServer.SerializeToString,
+            )
+        },
+    )
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    yield port, called, server
+    await server.stop(grace=None)
+
+
+async def test_connect_waits_for_a_sidecar_that_dies_during_connect(
+    dying_sidecar: tuple[int, asyncio.Event, grpc.aio.Server],
+) -> None:
+    """A sidecar that goes away during connect (its port taken, say) is waited for like a late one."""
+    port, called, server = dying_sidecar
+    sdk = SDK("127.0.0.1", port, connect_timeout=10, health_interval=None)
+    connecting = asyncio.create_task(sdk.connect())
+    async with asyncio.timeout(5):
+        await called.wait()
+    await server.stop(grace=None)
+    async with LocalSidecar(port=port):
+        async with asyncio.timeout(8):
+            await connecting
+        assert (await sdk.get_game_server()).object_meta.name == "local"
+        await sdk.close()
+
+
 async def test_connect_timeout_names_the_address_and_the_wait() -> None:
     port = free_port()
     sdk = SDK("127.0.0.1", port, connect_timeout=0.5, health_interval=None)
