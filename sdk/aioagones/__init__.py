@@ -17,6 +17,7 @@ from ._errors import (
     SDKClosedError,
     SidecarTimeoutError,
     SidecarUnavailableError,
+    StateTimeoutError,
 )
 from ._models import (
     Address,
@@ -62,5 +63,6 @@ __all__ = [
     "SidecarUnavailableError",
     "Spec",
     "State",
+    "StateTimeoutError",
     "Status",
 ]

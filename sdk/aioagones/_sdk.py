@@ -11,9 +11,10 @@ live in _alpha and _beta, as Agones' Go SDK keeps alpha.go and beta.go.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from types import TracebackType
 from typing import Self
@@ -22,12 +23,28 @@ from ._alpha import Alpha
 from ._beta import Beta
 from ._constants import DEFAULT_GRPC_PORT, DEFAULT_HOST, ENV_GRPC_HOST, ENV_GRPC_PORT, format_host_port
 from ._errors import InvalidArgumentError
-from ._models import GameServer
+from ._models import GameServer, State
 from ._pb import sdk_pb2
 from ._state import ConnectionState, StateCallback
-from ._streams import HealthStream, watch_game_server
+from ._streams import HealthStream, wait_for_state, watch_game_server
 from ._transport import Transport
-from ._validation import annotation_error, as_int, label_error, require_seconds, require_str
+from ._validation import (
+    annotation_error,
+    as_int,
+    label_error,
+    require_positive_seconds,
+    require_seconds,
+    require_state,
+    require_str,
+)
+
+logger = logging.getLogger(__name__)
+
+_STILL_UNHEALTHY = (
+    "ready(): GameServer %r is Unhealthy, so it stays Unhealthy and gets no players: Agones deletes an "
+    "Unhealthy GameServer (a Fleet replaces it with a new one). Against agones-local-sidecar, run "
+    "`agones-local-sidecar reset` (or restart it) to start over with a fresh GameServer."
+)
 
 
 class SDK:
@@ -70,16 +87,11 @@ class SDK:
         self.port = as_int("SDK", "port", port) if port is not None else _env_port()
         if not 0 < self.port < 65536:
             raise InvalidArgumentError(f"SDK(): sidecar port {self.port} is not in 1-65535")
-        self.connect_timeout = require_seconds("SDK", "connect_timeout", connect_timeout)
-        self.call_timeout = require_seconds("SDK", "call_timeout", call_timeout)
-        for name, value in (("connect_timeout", self.connect_timeout), ("call_timeout", self.call_timeout)):
-            if not value > 0:
-                raise InvalidArgumentError(f"SDK(): {name} must be a positive number of seconds, not {value:g}")
+        self.connect_timeout = require_positive_seconds("SDK(): connect_timeout", connect_timeout)
+        self.call_timeout = require_positive_seconds("SDK(): call_timeout", call_timeout)
         self.health_interval: float | None = None
         if health_interval is not None:
-            self.health_interval = require_seconds("SDK", "health_interval", health_interval)
-            if not self.health_interval > 0:
-                raise InvalidArgumentError(f"SDK(): health_interval must be positive or None, not {health_interval!r}")
+            self.health_interval = require_positive_seconds("SDK(): health_interval", health_interval, none_ok=True)
         if on_state_change is not None and not callable(on_state_change):
             raise TypeError(f"SDK(): on_state_change must be a callable or None, not {on_state_change!r}")
         self.address = format_host_port(self.host, self.port)
@@ -87,6 +99,7 @@ class SDK:
         self.alpha = Alpha(self._transport)
         self.beta = Beta(self._transport)
         self._health = HealthStream(self._transport)
+        self._ready_checked = False
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -141,8 +154,19 @@ class SDK:
     # -- core calls ------------------------------------------------------------------
 
     async def ready(self) -> None:
-        """Mark the GameServer Ready to take players."""
+        """Mark the GameServer Ready to take players.
+
+        An Unhealthy GameServer stays Unhealthy, and the sidecar answers Ready all the same, as
+        Agones' does; so the first ready() of an SDK reads the state back and logs a warning
+        (naming the way out) if it is Unhealthy.
+        """
         await self._transport.unary("Ready", sdk_pb2.Empty(), sdk_pb2.Empty)
+        if self._ready_checked:
+            return
+        self._ready_checked = True
+        game_server = await self.get_game_server()
+        if game_server.status.state is State.UNHEALTHY:
+            logger.warning(_STILL_UNHEALTHY, game_server.object_meta.name)
 
     async def allocate(self) -> None:
         """Mark the GameServer Allocated (self-allocation)."""
@@ -227,6 +251,29 @@ class SDK:
                 yield game_server
         finally:
             await watch.aclose()  # closing this generator closes the stream now, not at garbage collection
+
+    async def wait_for_state(
+        self,
+        state: State | str | Callable[[GameServer], bool],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109  # the name users know from asyncio.wait_for
+    ) -> GameServer:
+        """Wait, over the watch, for the GameServer to be in `state` (or to satisfy a predicate); return it.
+
+        `state` is a `State` (or its name, "Allocated") or a function of the GameServer, as in
+        `wait_for_state(lambda gs: gs.status.players is not None)`. `timeout` is in seconds; None waits
+        for as long as it takes. The current GameServer counts: an Allocated one returns at once.
+
+        Raises:
+            StateTimeoutError: `timeout` passed first (it names the last state seen).
+            SDKClosedError: the SDK closed while waiting.
+        """
+        target = state if isinstance(state, State) or callable(state) else require_state("wait_for_state", state)
+        seconds = None
+        if timeout is not None:
+            seconds = require_positive_seconds("wait_for_state(): timeout", timeout, none_ok=True)
+        self._transport.check_open()
+        return await wait_for_state(watch_game_server(self._transport), target, seconds)
 
 
 def _env_port() -> int:

@@ -8,14 +8,15 @@ every stream, and its close() cancels them and waits until they ended.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 
 import grpc
 import grpc.aio
 
 from ._backoff import Backoff
-from ._errors import AgonesError, SDKClosedError, SidecarUnavailableError, from_rpc_error
-from ._models import GameServer
+from ._errors import AgonesError, SDKClosedError, SidecarUnavailableError, StateTimeoutError, from_rpc_error
+from ._models import GameServer, State
 from ._pb import sdk_pb2
 from ._transport import Transport
 
@@ -124,3 +125,36 @@ async def watch_game_server(transport: Transport) -> AsyncGenerator[GameServer, 
             call.cancel()
         if not transport.closed:
             await asyncio.sleep(backoff.next())
+
+
+async def wait_for_state(
+    watch: AsyncGenerator[GameServer, None],
+    target: State | Callable[[GameServer], bool],
+    timeout: float | None,  # noqa: ASYNC109  # passed on from SDK.wait_for_state
+) -> GameServer:
+    """The first GameServer from `watch` in state `target` (or that `target` accepts), within `timeout` s."""
+    matches: Callable[[GameServer], bool]
+    if isinstance(target, State):
+        state = target
+        wanted, missing = f"state {state}", f"the GameServer was not in state {state}"
+
+        def matches(game_server: GameServer) -> bool:
+            return game_server.status.state is state
+    else:
+        wanted, matches = getattr(target, "__name__", repr(target)), target
+        missing = f"no GameServer matched {wanted}"
+    last: GameServer | None = None
+    try:
+        async with asyncio.timeout(timeout) as deadline, aclosing(watch):
+            async for game_server in watch:
+                last = game_server
+                if matches(game_server):
+                    return game_server
+    except TimeoutError:
+        if not deadline.expired():
+            raise  # the sidecar's deadline, not ours
+        seen = f"last state seen: {last.status.state}" if last is not None else "no GameServer arrived"
+        raise StateTimeoutError(
+            f"wait_for_state(): {missing} within {timeout:g} s; {seen}", waited_for=wanted, last=last
+        ) from None
+    raise SDKClosedError(f"wait_for_state(): the SDK was closed while waiting for {wanted}")
