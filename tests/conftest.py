@@ -70,6 +70,7 @@ TIERS: dict[str, str] = {
     "sdk/test_sdk_calls.py": "loopback",
     "sdk/test_sdk_lifecycle.py": "loopback",
     "sdk/test_validation.py": "unit",
+    "sdk/test_wait_for_state.py": "loopback",
     "test_docs.py": "loopback",
     "test_fuzz_corpus.py": "unit",
     "test_imports.py": "unit",

@@ -17,6 +17,7 @@ from ._errors import (
     SDKClosedError,
     SidecarTimeoutError,
     SidecarUnavailableError,
+    StateTimeoutError,
 )
 from ._models import (
     Address,
@@ -34,7 +35,7 @@ from ._models import (
     Status,
 )
 from ._sdk import SDK
-from ._transport import ConnectionState
+from ._state import ConnectionState
 from ._version import __version__ as __version__
 
 __all__ = [
@@ -62,5 +63,6 @@ __all__ = [
     "SidecarUnavailableError",
     "Spec",
     "State",
+    "StateTimeoutError",
     "Status",
 ]

@@ -22,6 +22,7 @@ from typing import SupportsIndex
 
 from ._constants import SDK_METADATA_PREFIX
 from ._errors import InvalidArgumentError
+from ._models import State
 
 SDK_PREFIX = SDK_METADATA_PREFIX
 INT64_MAX = 2**63 - 1
@@ -146,3 +147,24 @@ def label_value_error(value: str) -> str | None:
             "starting and ending with a letter or digit (or empty)"
         )
     return None
+
+
+def require_positive_seconds(what: str, value: object, *, none_ok: bool = False) -> float:
+    """`value` (a number or a timedelta) as seconds, refused with one message unless positive and finite."""
+    allowed = "a positive number of seconds" + (" or None" if none_ok else "")
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+        raise TypeError(f"{what} must be {allowed}, not {type(value).__name__} ({value!r})")
+    if not (math.isfinite(seconds) and 0 < seconds <= INT64_MAX):
+        raise InvalidArgumentError(f"{what} must be {allowed}, not {value!r}")
+    return float(seconds)
+
+
+def require_state(method: str, name: object) -> State:
+    """The `State` named `name` (its value, "Allocated", or its member name, "ALLOCATED")."""
+    name = require_str(method, "state", name)
+    for state in State:
+        if name in (state.value, state.name):
+            return state
+    known = ", ".join(state.value for state in State)
+    raise InvalidArgumentError(f"{method}(): {name!r} is not a GameServer state; one of: {known}")
