@@ -39,6 +39,7 @@ TIERS: dict[str, str] = {
     "local/test_reload.py": "loopback",
     "local/test_requests.py": "loopback",
     "local/test_rest_conformance.py": "loopback",
+    "local/test_rest_reference.py": "loopback",
     "local/test_rules.py": "unit",
     "local/test_servicers.py": "loopback",
     "local/test_testing.py": "loopback",

@@ -29,6 +29,7 @@ from aioagones.local._convert import from_json, to_json, unknown_fields
 from aioagones.local._core import SidecarCore
 from aioagones.local._dispatch import dispatch
 from aioagones.local._host import bind_listeners
+from aioagones.local._openapi import OPENAPI_PATH, openapi_document
 from aioagones.local._operations import OPERATIONS, Operation, Streaming
 from aioagones.local._state import SidecarError
 
@@ -74,6 +75,7 @@ def _error(code: str, message: str) -> web.Response:
 @dataclass(frozen=True)
 class _Route:
     method: str
+    template: str
     pattern: re.Pattern[str]
     fields: tuple[str, ...]
     handle: _Handler
@@ -153,10 +155,17 @@ class HttpFrontEnd:
         self._routes: list[_Route] = []
         for op in OPERATIONS:
             pattern, fields = _compile(op.http_path)
-            self._routes.append(_Route(op.http_method, pattern, fields, self._operation(op)))
+            self._routes.append(_Route(op.http_method, op.http_path, pattern, fields, self._operation(op)))
         for route in CONTROL_ROUTES:
-            self._routes.append(_Route(route.method, re.compile(re.escape(route.path)), (), self._control(route)))
+            pattern = re.compile(re.escape(route.path))
+            self._routes.append(_Route(route.method, route.path, pattern, (), self._control(route)))
+        self._routes.append(_Route("GET", OPENAPI_PATH, re.compile(re.escape(OPENAPI_PATH)), (), _openapi))
         self._runner: web.ServerRunner | None = None
+
+    @property
+    def routes(self) -> list[tuple[str, str]]:
+        """Every route served, as (method, path template): what docs/rest.md and the OpenAPI document list."""
+        return [(route.method, route.template) for route in self._routes]
 
     async def start(self, host: str, port: int) -> int:
         """Listen on `host`:`port` (0: a free port, the same on every address of `host`); returns the port.
@@ -254,6 +263,10 @@ class HttpFrontEnd:
             return _json(route.run(self._core, await _read_json(request)))
 
         return handle
+
+
+async def _openapi(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+    return _json(openapi_document())
 
 
 def _peer(request: web.BaseRequest) -> str | None:
