@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -21,9 +19,9 @@ from aioagones.local import SidecarError, SidecarServer, default_game_server, lo
 from aioagones.local._host import local_addresses
 from aioagones.testing import LocalSidecar
 
+from ._support import CLEAN_ENV, COMMAND
+
 E = sdk_pb2.Empty()
-COMMAND = [sys.executable, "-m", "aioagones.local"]
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
 
 
 class Clock:
