@@ -84,6 +84,9 @@ async def test_an_unhealthy_game_server_is_replaced_when_a_new_game_connects(
         assert any("Ready() -> state Unhealthy, unchanged" in s and "agones-local-sidecar reset" in s for s in said)
         # Its own connection, as a new process has (channels of one process share one by default).
         own = [("grpc.use_local_subchannel_pool", 1)]
+        async with grpc.aio.insecure_channel(server.address, options=own) as a_look:
+            gs = await sdk_pb2_grpc.SDKStub(a_look).GetGameServer(E)  # someone looking replaces nothing
+        assert gs.status.state == "Unhealthy"
         async with grpc.aio.insecure_channel(server.address, options=own) as new_game:
             await sdk_pb2_grpc.SDKStub(new_game).Ready(E)
             gs = await sdk_pb2_grpc.SDKStub(new_game).GetGameServer(E)
