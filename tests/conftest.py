@@ -23,6 +23,7 @@ TIERS: dict[str, str] = {
     "deploy/test_manifests.py": "unit",
     "loadtest/test_cli.py": "loopback",
     "loadtest/test_distributed.py": "loopback",
+    "loadtest/test_gameservers.py": "unit",
     "loadtest/test_histogram.py": "unit",
     "loadtest/test_loadtest.py": "loopback",
     "loadtest/test_schedule.py": "unit",
