@@ -42,6 +42,7 @@ TIERS: dict[str, str] = {
     "local/test_watch_and_timers.py": "loopback",
     "node/test_node_sdk.py": "loopback",
     "sample_server/test_admission.py": "loopback",
+    "sample_server/test_admission_netns.py": "netns",
     "sample_server/test_cli.py": "loopback",
     "sample_server/test_defects.py": "loopback",
     "sample_server/test_flags.py": "loopback",
