@@ -8,9 +8,12 @@ is in test_admission_netns.py.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import replace
 from typing import Any
+
+import pytest
 
 from aioagones.tickets import issue_ticket
 from sample_server import protocol as p
@@ -43,6 +46,17 @@ def _players(r: Running) -> tuple[str, ...]:
 def _nothing_held(r: Running) -> bool:
     s = r.server.sessions
     return len(s) == 0 and not s._pending and not s._leaving and not s._held
+
+
+async def test_the_start_says_whether_anyone_may_join(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="sample_server")
+    async with running(ServerConfig(), _manifest()):
+        pass
+    assert "no join secret: anyone may join" in caplog.text
+    caplog.clear()
+    async with running(ServerConfig(join_secret=SECRET), _manifest()):
+        pass
+    assert "anyone may join" not in caplog.text and f"JOIN needs a ticket for GameServer {GS}" in caplog.text
 
 
 async def test_a_first_join_costs_a_cookie_and_no_state() -> None:
