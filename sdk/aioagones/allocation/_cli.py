@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
 from .._errors import AgonesError, InvalidArgumentError, NoPodIPError, PortNotFoundError
@@ -138,9 +140,43 @@ async def _allocate(args: argparse.Namespace) -> Allocation:
         return await client.allocate(request)
 
 
+@contextlib.contextmanager
+def _quiet_grpc_core() -> Iterator[None]:
+    """Keep grpc's C core from writing its own log lines (a failed handshake, at INFO) to stderr.
+
+    It reads GRPC_VERBOSITY only when grpc is imported, before this command runs, and writes to
+    file descriptor 2 directly; so fd 2 goes to /dev/null while Python's sys.stderr keeps the
+    real stderr. Our one line explains the failure. Left alone when GRPC_VERBOSITY or GRPC_TRACE
+    is set: someone wants grpc's own logs.
+    """
+    if "GRPC_VERBOSITY" in os.environ or "GRPC_TRACE" in os.environ:
+        yield
+        return
+    sys.stderr.flush()
+    real = os.dup(2)
+    stderr = sys.stderr
+    try:
+        with open(os.devnull, "w") as devnull, open(real, "w", closefd=False) as kept:
+            os.dup2(devnull.fileno(), 2)
+            sys.stderr = kept
+            try:
+                yield
+            finally:
+                kept.flush()
+                sys.stderr = stderr
+                os.dup2(real, 2)
+    finally:
+        os.close(real)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `agones-allocate`; returns the exit code."""
     args = _parser().parse_args(argv)
+    with _quiet_grpc_core():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         allocation = asyncio.run(_allocate(args))
     except NoGameServerAvailableError as error:
