@@ -98,6 +98,8 @@ class AllocationClient:
         self._channel: grpc.aio.Channel | None = None
         self._stub: allocation_pb2_grpc.AllocationServiceAsyncStub | None = None
         self._closed = False
+        self._last_request: AllocationRequest | None = None
+        self._last_message = allocation_pb2.AllocationRequest()
 
     async def __aenter__(self) -> Self:
         self._open()
@@ -168,7 +170,13 @@ class AllocationClient:
         return Allocation.from_pb(await self._call(request, total))
 
     async def _call(self, request: AllocationRequest, total: float) -> allocation_pb2.AllocationResponse:
-        message, stub = request.to_pb(), self._open()
+        stub = self._open()
+        # A request is immutable, so the message made for it last time can be sent again as is.
+        if self._last_request is request:
+            message = self._last_message
+        else:
+            message = request.to_pb()
+            self._last_request, self._last_message = request, message
         deadline = time.monotonic() + total
         backoff = Backoff(base=0.05, cap=self.backoff_cap)
         attempts, torn_before = 0, False
