@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import time
 
 import grpc
@@ -234,3 +236,14 @@ def test_configuration_mistakes_name_themselves(certs: Certificates) -> None:
         AllocationClient("localhost:1", cert=certs.client_cert, key=certs.rogue_key)
     with pytest.raises(InvalidArgumentError, match="no usable PEM"):
         AllocationClient("localhost:1", ca=certs.client_key)
+
+
+def test_import_aioagones_loads_no_allocation_code() -> None:
+    code = (
+        "import sys, aioagones\n"
+        "loaded = sorted(m for m in sys.modules if 'allocation' in m)\n"
+        "assert not loaded, loaded\n"
+        "import aioagones.allocation\n"
+        "assert 'aioagones._pb.allocation_pb2' in sys.modules  # the check above can fail\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
