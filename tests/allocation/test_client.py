@@ -223,6 +223,12 @@ async def test_closed_client_refuses_calls(allocator: FakeAllocator) -> None:
             await client.allocate()
 
 
+async def test_request_and_keywords_together_are_refused() -> None:
+    async with AllocationClient("127.0.0.1:1", plaintext=True) as client:
+        with pytest.raises(TypeError, match="not both"):
+            await client.allocate(AllocationRequest(), namespace="games")
+
+
 def test_configuration_mistakes_name_themselves(certs: Certificates) -> None:
     with pytest.raises(InvalidArgumentError, match="HOST:PORT"):
         AllocationClient("localhost", plaintext=True)

@@ -166,6 +166,10 @@ class AllocationClient:
             )
         elif not isinstance(request, AllocationRequest):
             raise TypeError(f"allocate(): request must be an AllocationRequest, not {type(request).__name__}")
+        elif (namespace, scheduling) != ("default", Scheduling.PACKED) or any(
+            (selectors, priorities, labels, annotations, counters, lists)
+        ):
+            raise TypeError("allocate(): pass an AllocationRequest or its fields as keywords, not both")
         total = self.timeout if timeout is None else require_seconds("allocate", "timeout", timeout)
         return Allocation.from_pb(await self._call(request, total))
 
