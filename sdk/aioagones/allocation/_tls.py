@@ -7,7 +7,8 @@ with a handshake error that names nothing.
 
 What a failed connection says (grpc's text, lower-cased) decides what it means:
 - "tls handshake failed", "certificate_verify_failed", "hostname verification", "wrong_version_number":
-  a TLS failure on our side of the handshake; certain, raised at once.
+  a TLS failure on our side of the handshake; certain, raised at once. An "alert" about a
+  certificate is the allocator refusing ours (TLS 1.2 servers, some TLS 1.3 ones): also at once.
 - "socket closed", "broken pipe", "connection reset" while connecting: the allocator tore the
   connection down, which is how a refused client certificate looks (TLS 1.3 checks it after
   the client's half of the handshake) and how a TLS server answers a plaintext client. A
@@ -30,6 +31,8 @@ StrPath = str | PathLike[str]
 
 _HANDSHAKE = ("tls handshake failed", "ssl_error", "certificate_verify_failed", "hostname verification")
 _TORN_DOWN = ("socket closed", "broken pipe", "connection reset")
+# An alert the allocator sent about our certificate (e.g. TLSV13_ALERT_CERTIFICATE_REQUIRED, ..._UNKNOWN_CA).
+_PEER_REFUSED = ("certificate", "unknown_ca", "access_denied")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,8 @@ class TLSConfig:
                 "or set TLSConfig(server_name=...) to the name it holds",
                 setting="server_name",
             )
+        if "alert" in text and any(word in text for word in _PEER_REFUSED):
+            return self._refused_client_certificate(endpoint, "refused it in the TLS handshake")
         if any(word in text for word in _HANDSHAKE):
             where = self._name("ca") if self.ca is not None else "the system's trust store (no ca given)"
             return AllocatorTLSError(
@@ -124,20 +129,22 @@ class TLSConfig:
                 path=self.ca_path,
             )
         if torn_down_before and any(word in text for word in _TORN_DOWN):
-            if self.cert is None:
-                return AllocatorTLSError(
-                    f"{endpoint} closed the connection in the TLS handshake, every time: the allocator requires a "
-                    "client certificate (mTLS); pass cert= and key= (--cert FILE --key FILE)",
-                    setting="cert",
-                )
-            return AllocatorTLSError(
-                f"{endpoint} closed the connection in the TLS handshake, every time: it does not accept "
-                f"{self._name('cert')}; use a client certificate signed by a CA in the allocator's client CA "
-                "Secret (allocator-client-ca in agones-system)",
-                setting="cert",
-                path=self.cert_path,
-            )
+            return self._refused_client_certificate(endpoint, "closed the connection in the TLS handshake, every time")
         return None
+
+    def _refused_client_certificate(self, endpoint: str, what: str) -> AllocatorTLSError:
+        if self.cert is None:
+            return AllocatorTLSError(
+                f"{endpoint} {what}: the allocator requires a client certificate (mTLS); "
+                "pass cert= and key= (--cert FILE --key FILE)",
+                setting="cert",
+            )
+        return AllocatorTLSError(
+            f"{endpoint} {what}: it does not accept {self._name('cert')}; use a client certificate "
+            "signed by a CA in the allocator's client CA Secret (allocator-client-ca in agones-system)",
+            setting="cert",
+            path=self.cert_path,
+        )
 
 
 def torn_down(text: str) -> bool:
