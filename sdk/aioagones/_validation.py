@@ -168,3 +168,24 @@ def require_state(method: str, name: object) -> State:
             return state
     known = ", ".join(state.value for state in State)
     raise InvalidArgumentError(f"{method}(): {name!r} is not a GameServer state; one of: {known}")
+
+
+def qualified_key_error(kind: str, key: str) -> str | None:
+    """Why Kubernetes would refuse `key` as a whole `kind` key (e.g. `agones.dev/fleet`), or None."""
+    error = qualified_name_error(key)
+    return None if error is None else f"invalid {kind} {error}"
+
+
+def qualified_label_error(key: str, value: str) -> str | None:
+    """Why Kubernetes would refuse label `key` = `value` (the key taken whole, no sdk- prefix), or None."""
+    if (error := qualified_key_error("label", key)) is not None:
+        return error
+    error = label_value_error(value)
+    return None if error is None else f"invalid label {error} for {key!r}"
+
+
+def namespace_error(namespace: object) -> str | None:
+    """Why `namespace` is not a Kubernetes namespace name (a DNS label, e.g. `default`), or None."""
+    if not isinstance(namespace, str) or len(namespace) > _NAME_MAX or not _DNS_LABEL.fullmatch(namespace):
+        return f"namespace must be a Kubernetes namespace name (lower-case letters, digits, '-'), not {namespace!r}"
+    return None
