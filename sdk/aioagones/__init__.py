@@ -20,7 +20,6 @@ from ._errors import (
     SDKClosedError,
     SidecarTimeoutError,
     SidecarUnavailableError,
-    StateTimeoutError,
 )
 from ._models import (
     Address,
@@ -39,6 +38,7 @@ from ._models import (
 )
 from ._sdk import SDK
 from ._state import ConnectionState
+from ._streams import StateTimeoutError
 from ._version import __version__ as __version__
 
 __all__ = [

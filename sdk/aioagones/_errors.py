@@ -8,12 +8,7 @@ intended code as a message prefix, so both the status code and the text are read
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import grpc
-
-if TYPE_CHECKING:
-    from ._models import GameServer
 
 
 class AgonesError(Exception):
@@ -36,19 +31,6 @@ class SidecarTimeoutError(AgonesError, TimeoutError):
     """The sidecar did not answer within the deadline. Worth retrying."""
 
     retriable = True
-
-
-class StateTimeoutError(AgonesError, TimeoutError):
-    """`wait_for_state()` saw no GameServer in the state it waited for in time; waiting again may."""
-
-    retriable = True
-
-    def __init__(self, message: str, *, waited_for: str, last: GameServer | None) -> None:
-        super().__init__(message)
-        self.waited_for = waited_for
-        """What was waited for: a state's name, or the predicate's."""
-        self.last = last
-        """The last GameServer seen, or None if none arrived."""
 
 
 class NotFoundError(AgonesError, LookupError):

@@ -15,10 +15,24 @@ import grpc
 import grpc.aio
 
 from ._backoff import Backoff
-from ._errors import AgonesError, SDKClosedError, SidecarUnavailableError, StateTimeoutError, from_rpc_error
+from ._errors import AgonesError, SDKClosedError, SidecarUnavailableError, from_rpc_error
 from ._models import GameServer, State
 from ._pb import sdk_pb2
 from ._transport import Transport
+
+
+# Beside the waiting that raises it: _errors must not import the models (_models -> _endpoints -> _errors).
+class StateTimeoutError(AgonesError, TimeoutError):
+    """`wait_for_state()` saw no GameServer in the state it waited for in time; waiting again may."""
+
+    retriable = True
+
+    def __init__(self, message: str, *, waited_for: str, last: GameServer | None) -> None:
+        super().__init__(message)
+        self.waited_for = waited_for
+        """What was waited for: a state's name, or the predicate's."""
+        self.last = last
+        """The last GameServer seen, or None if none arrived."""
 
 
 class HealthStream:
