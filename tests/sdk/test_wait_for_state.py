@@ -104,11 +104,15 @@ def test_zero_and_negative_timeouts_get_one_message(name: str) -> None:
 async def test_ready_on_an_unhealthy_game_server_says_what_happened(
     sidecar: LocalSidecar, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await sidecar.set_state(State.UNHEALTHY)
     async with SDK(sidecar.host, sidecar.port, health_interval=None) as sdk:
+        # Unhealthy while this game is connected: a game that connects afterwards would get a
+        # fresh GameServer from the local sidecar, as a Fleet would replace it.
+        await sdk.get_game_server()
+        await sidecar.set_state(State.UNHEALTHY)
         await sdk.ready()  # answered as Agones' sidecar does: no error, no change
         assert (await sdk.get_game_server()).status.state is State.UNHEALTHY
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    # The in-process sidecar logs its side too; this test is about what the game's log says.
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == "aioagones._sdk"]
     assert len(warnings) == 1, warnings
     assert "GameServer 'local' is Unhealthy" in warnings[0]
     assert "agones-local-sidecar reset" in warnings[0]
