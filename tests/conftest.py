@@ -63,6 +63,7 @@ TIERS: dict[str, str] = {
     "sdk/test_sdk_lifecycle.py": "loopback",
     "sdk/test_validation.py": "unit",
     "test_docs.py": "loopback",
+    "test_version.py": "unit",
 }
 
 _HERE = Path(__file__).resolve().parent

@@ -20,6 +20,7 @@ from udp_loadtest._report import (
     write_plot,
 )
 from udp_loadtest._runner import LoadTestConfig, LoadTestResult, default_workers, merge_results, parse_target, run
+from udp_loadtest._version import aioagones_version
 from udp_loadtest._worker import LoadTestError, Progress
 
 __all__ = ["main"]
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="The form HOST PORT (two words) also works for one target.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {aioagones_version()}")
     p.add_argument(
         "targets",
         metavar="TARGET",

@@ -1,0 +1,67 @@
+"""The version is set once (aioagones/_version.py) and every console script's --version prints it."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+import aioagones
+import sample_server._cli
+import udp_loadtest
+from aioagones._version import __version__
+from aioagones.local import _cli as local_cli
+from udp_loadtest import _version
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "agones-local-sidecar": local_cli.main,
+    "sample-game-server": sample_server._cli.main,
+    "udp-loadtest": udp_loadtest.main,
+}
+
+
+def test_the_package_exports_the_one_version() -> None:
+    assert aioagones.__version__ is __version__
+    assert __version__.count(".") >= 2  # PEP 440, e.g. 0.2.0 or 0.2.0.dev0
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_version_flag_prints_the_version(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        COMMANDS[command](["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"{command} {__version__}\n"
+
+
+def test_the_load_client_reads_the_version_file_without_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _version.aioagones_version() == __version__
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert _version.aioagones_version() == "unknown (aioagones is not installed)"
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_console_script_answers_version(command: str) -> None:
+    script = Path(sys.executable).with_name(command)
+    proc = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60, check=True)
+    assert proc.stdout == f"{command} {__version__}\n"
+
+
+@pytest.mark.loopback
+def test_load_client_version_imports_neither_grpc_nor_aioagones() -> None:
+    # -X importtime names every module imported, on stderr.
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "udp_loadtest", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert proc.stdout == f"udp-loadtest {__version__}\n"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "udp_loadtest._cli" in imported
+    assert not {m for m in imported if m.split(".")[0] in ("grpc", "aioagones", "google")}
