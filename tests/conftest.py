@@ -63,7 +63,8 @@ TIERS: dict[str, str] = {
     "sdk/test_sdk_lifecycle.py": "loopback",
     "sdk/test_validation.py": "unit",
     "test_docs.py": "loopback",
-    "test_version.py": "unit",
+    "test_docs_site.py": "loopback",
+    "test_release.py": "unit",
 }
 
 _HERE = Path(__file__).resolve().parent

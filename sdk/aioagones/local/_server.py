@@ -37,6 +37,7 @@ __all__ = ["DEFAULT_PORT", "SidecarServer"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = DEFAULT_GRPC_PORT
+"""The gRPC port the sidecar serves on unless told otherwise: 9357, as Agones' sidecar."""
 
 
 class SidecarServer:

@@ -1,10 +1,13 @@
-"""The version is set once (aioagones/_version.py) and every console script's --version prints it."""
+"""Release facts: one version that every console script prints, and one list of supported Pythons."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -16,6 +19,8 @@ import udp_loadtest
 from aioagones._version import __version__
 from aioagones.local import _cli as local_cli
 from udp_loadtest import _version
+
+REPO = Path(__file__).resolve().parents[1]
 
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "agones-local-sidecar": local_cli.main,
@@ -65,3 +70,24 @@ def test_load_client_version_imports_neither_grpc_nor_aioagones() -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "udp_loadtest._cli" in imported
     assert not {m for m in imported if m.split(".")[0] in ("grpc", "aioagones", "google")}
+
+
+def _nox_pythons() -> list[str]:
+    tree = ast.parse((REPO / "noxfile.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["PYTHONS"]:
+            return [str(version) for version in ast.literal_eval(node.value)]
+    raise AssertionError("noxfile.py sets no PYTHONS")
+
+
+def test_the_supported_pythons_agree() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    listed = [
+        c.rpartition(" :: ")[2]
+        for c in project["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    ]
+    pythons = _nox_pythons()
+    assert listed == pythons
+    assert project["requires-python"] == f">={pythons[0]}"
+    assert f"for version in {' '.join(pythons)}; do" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
