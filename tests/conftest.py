@@ -18,6 +18,7 @@ TIER_NAMES = {
 }
 
 TIERS: dict[str, str] = {
+    "deploy/test_grafana.py": "unit",
     "deploy/test_image.py": "image",
     "deploy/test_loadtest_job.py": "unit",
     "deploy/test_manifests.py": "unit",
