@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from aioagones import SDK, AgonesError, GameServer
 from aioagones._constants import format_host_port
 
+from ._flagtypes import fail
 from ._metrics import serve_metrics
-from ._options import DEFAULT_PORT, build_parser, fail, parse_args
+from ._options import DEFAULT_PORT, build_parser, parse_args
 from ._server import SampleServer, ServerConfig
 
 if TYPE_CHECKING:
