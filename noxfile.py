@@ -5,8 +5,9 @@
     nox -s tests-3.12 -- -m unit # one Python, with pytest's own arguments after --
     nox -s docs                  # mkdocs build --strict into a temporary folder
 
-An interpreter is found on PATH as python3.X (or through pyenv's versions); nox never downloads one
-here. `--reuse-venv=yes` keeps each session's venv between runs, so only the first run installs.
+An interpreter is found on PATH as python3.X (with pyenv, `pyenv shell 3.11.7 3.12.1 3.13.0` puts all
+three there); a missing one is skipped and named, never downloaded. `--reuse-venv=yes` keeps each
+session's venv between runs, so only the first run installs. CI (`.ci/run`) finds them itself.
 """
 
 from __future__ import annotations
