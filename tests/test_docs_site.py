@@ -7,6 +7,8 @@ these tests add that each public package has a reference page and each name in i
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import logging
 import os
 import pkgutil
 import re
@@ -15,6 +17,7 @@ import sys
 import types
 from pathlib import Path
 
+import griffe
 import pytest
 
 import aioagones
@@ -60,3 +63,34 @@ def test_every_public_name_is_in_the_reference(site: Path, module: str) -> None:
     anchors = set(_ANCHOR.findall(html))
     assert imported.__all__
     assert [name for name in imported.__all__ if f"{module}.{name}" not in anchors] == []
+
+
+def _extension() -> type[griffe.Extension]:
+    spec = importlib.util.spec_from_file_location("griffe_docstrings", REPO / "tools" / "griffe_docstrings.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    extension: type[griffe.Extension] = module.RequireDocstrings
+    return extension
+
+
+@pytest.mark.unit
+def test_the_build_warns_of_each_public_name_without_a_docstring(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        '"""A package."""\nfrom pkg._impl import Documented, undocumented\n__all__ = ["Documented", "undocumented"]\n'
+    )
+    (package / "_impl.py").write_text(
+        'class Documented:\n    """Has one."""\n\n    def method(self) -> None:\n        pass\n\n'
+        "    def _private(self) -> None:\n        pass\n\n\n"
+        "def undocumented() -> None:\n    pass\n\n\ndef _hidden() -> None:\n    pass\n"
+    )
+    with caplog.at_level(logging.WARNING):
+        griffe.load("pkg", search_paths=[tmp_path], extensions=griffe.load_extensions(_extension()()))
+    assert sorted(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING) == [
+        "pkg.Documented.method: public method without a docstring",
+        "pkg.undocumented: public name without a docstring",
+    ]
