@@ -24,18 +24,8 @@ def _load_tool() -> ModuleType:
 
 check_imports = _load_tool()
 
-# Packages whose cycles are being broken on another branch (issue 16 item 3). strict: once the
-# cycle is gone the test passes unexpectedly and fails, so the entry is removed at the merge.
-_PENDING = {"aioagones": "aioagones.local: _core <-> _operations, broken up on the local sidecar's branch"}
 
-
-@pytest.mark.parametrize(
-    "package",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=_PENDING[name])) if name in _PENDING else name
-        for name in sorted(check_imports.PACKAGES)
-    ],
-)
+@pytest.mark.parametrize("package", sorted(check_imports.PACKAGES))
 def test_no_import_cycle_through(package: str) -> None:
     assert check_imports.cycles(only=package) == []
 

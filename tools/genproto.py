@@ -6,7 +6,8 @@ Usage (from the repository root, with the dev extra installed):
     python tools/genproto.py --out DIR  # write somewhere else (the freshness test does)
 
 The .proto files are compiled from a temporary tree laid out by proto package
-(agones/dev/sdk/sdk.proto, agones/dev/sdk/alpha/alpha.proto, ...), so they are
+(agones/dev/sdk/sdk.proto, agones/dev/sdk/alpha/alpha.proto, ...,
+allocation/allocation.proto), so they are
 registered in protobuf's default descriptor pool under those package-qualified
 paths rather than a bare "sdk.proto" that other generated code may also use.
 The generated modules are then flattened into one package with relative imports.
@@ -30,9 +31,12 @@ LAYOUT = {
     "sdk.proto": ("agones/dev/sdk/sdk.proto", "sdk"),
     "alpha/alpha.proto": ("agones/dev/sdk/alpha/alpha.proto", "alpha"),
     "beta/beta.proto": ("agones/dev/sdk/beta/beta.proto", "beta"),
+    # The allocator's protocol (package `allocation`). Nothing in _pb/__init__.py imports it, so
+    # `import aioagones` never loads it; only aioagones.allocation does.
+    "allocation/allocation.proto": ("allocation/allocation.proto", "allocation"),
 }
 SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
-INIT = '"""Generated protobuf and gRPC code for the Agones SDK protos (see tools/genproto.py)."""\n'
+INIT = '"""Generated protobuf and gRPC code for the Agones protos (see tools/genproto.py)."""\n'
 
 
 def generate(out: Path) -> None:
@@ -74,8 +78,8 @@ def generate(out: Path) -> None:
 
 
 def _relative_imports(text: str) -> str:
-    """Turn `from agones.dev.sdk[.x] import y_pb2` into `from . import y_pb2`."""
-    return re.sub(r"^from agones\.dev\.sdk(?:\.\w+)* import ", "from . import ", text, flags=re.M)
+    """Turn `from agones.dev.sdk[.x] import y_pb2` (or `from allocation import`) into `from . import y_pb2`."""
+    return re.sub(r"^from (?:agones\.dev\.sdk(?:\.\w+)*|allocation) import ", "from . import ", text, flags=re.M)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pool
 
+import aioagones._pb.allocation_pb2
 import aioagones._pb.alpha_pb2
 import aioagones._pb.beta_pb2
 import aioagones._pb.sdk_pb2
@@ -33,6 +34,7 @@ def test_protos_are_registered_under_package_qualified_paths() -> None:
         ("agones/dev/sdk/sdk.proto", aioagones._pb.sdk_pb2),
         ("agones/dev/sdk/alpha/alpha.proto", aioagones._pb.alpha_pb2),
         ("agones/dev/sdk/beta/beta.proto", aioagones._pb.beta_pb2),
+        ("allocation/allocation.proto", aioagones._pb.allocation_pb2),
     ]:
         assert pool.FindFileByName(path) is module.DESCRIPTOR
 
@@ -62,3 +64,50 @@ def test_method_paths_and_field_numbers_match_agones() -> None:
     update = pool.FindMessageTypeByName("agones.dev.sdk.beta.CounterUpdateRequest")
     assert {f.name: f.number for f in update.fields} == {"name": 1, "count": 2, "capacity": 3, "countDiff": 4}
     assert pool.FindMessageTypeByName("agones.dev.sdk.alpha.PlayerID").fields[0].name == "playerID"
+
+
+def test_allocation_service_matches_agones() -> None:
+    pool = descriptor_pool.Default()
+    service = pool.FindServiceByName("allocation.AllocationService")
+    assert [m.full_name for m in service.methods] == ["allocation.AllocationService.Allocate"]
+    request = pool.FindMessageTypeByName("allocation.AllocationRequest")
+    assert {f.name: f.number for f in request.fields} == {
+        "namespace": 1,
+        "multiClusterSetting": 2,
+        "requiredGameServerSelector": 3,
+        "preferredGameServerSelectors": 4,
+        "scheduling": 5,
+        "metaPatch": 6,
+        "metadata": 7,
+        "gameServerSelectors": 8,
+        "priorities": 9,
+        "counters": 10,
+        "lists": 11,
+    }
+    response = pool.FindMessageTypeByName("allocation.AllocationResponse")
+    # Declaration order is the JSON order of Agones' REST answer: addresses (8) right after address (4).
+    assert [(f.name, f.number) for f in response.fields] == [
+        ("gameServerName", 2),
+        ("ports", 3),
+        ("address", 4),
+        ("addresses", 8),
+        ("nodeName", 5),
+        ("source", 6),
+        ("metadata", 7),
+        ("counters", 9),
+        ("lists", 10),
+    ]
+    selector = pool.FindMessageTypeByName("allocation.GameServerSelector")
+    assert {f.name: f.number for f in selector.fields} == {
+        "matchLabels": 1,
+        "gameServerState": 2,
+        "counters": 4,
+        "lists": 5,
+        "matchExpressions": 6,
+    }
+    counter = pool.FindMessageTypeByName("allocation.CounterAction")
+    assert [f.message_type.full_name for f in counter.fields if f.message_type is not None] == [
+        "google.protobuf.StringValue",
+        "google.protobuf.Int64Value",
+        "google.protobuf.Int64Value",
+    ]

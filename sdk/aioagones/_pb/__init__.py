@@ -1,1 +1,1 @@
-"""Generated protobuf and gRPC code for the Agones SDK protos (see tools/genproto.py)."""
+"""Generated protobuf and gRPC code for the Agones protos (see tools/genproto.py)."""

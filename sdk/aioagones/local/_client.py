@@ -18,9 +18,8 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-import yaml
-
 from aioagones._constants import DEFAULT_HOST, DEFAULT_HTTP_PORT, ENV_HTTP_PORT, format_host_port
+from aioagones._reading import ReadError, load_yaml
 
 __all__ = ["COMMANDS", "ENV_ADDRESS", "main"]
 
@@ -120,18 +119,46 @@ def _parser() -> _Parser:
     return parser
 
 
-def _read_allocation(path: str) -> dict[str, Any]:
+def _mapping(value: object, where: str, source: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _BadInput(f"{source}: {where} must be a mapping")
+    return value
+
+
+def parse_allocation(data: bytes, source: str) -> dict[str, Any]:
+    """The `spec` of a GameServerAllocation from the bytes of a YAML or JSON document.
+
+    Raises:
+        _BadInput: one line naming `source`: not YAML/JSON (bounded as `aioagones._reading` says),
+            or a part of the spec that has the wrong shape.
+    """
     try:
-        with open(path, encoding="utf-8") as file:
-            doc = yaml.safe_load(file)
-    except OSError as exc:
-        raise _BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise _BadInput(f"{path}: not valid YAML or JSON: {str(exc).replace(chr(10), ' ')}") from None
+        doc = load_yaml(data)
+    except ReadError as exc:
+        raise _BadInput(f"{source}: {exc}") from None
     spec = doc.get("spec", {}) if isinstance(doc, dict) else None
     if not isinstance(spec, dict):
-        raise _BadInput(f"{path}: expected a GameServerAllocation (a mapping with a spec)")
+        raise _BadInput(f"{source}: expected a GameServerAllocation (a mapping with a spec)")
+    meta = _mapping(spec.get("metadata"), "spec.metadata", source)
+    for part in ("labels", "annotations"):
+        for key, value in _mapping(meta.get(part), f"spec.metadata.{part}", source).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise _BadInput(f"{source}: spec.metadata.{part} must map strings to strings")
+    for part in ("counters", "lists"):
+        for name, action in _mapping(spec.get(part), f"spec.{part}", source).items():
+            _mapping(action, f"spec.{part}.{name}", source)
     return spec
+
+
+def _read_allocation(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as exc:
+        raise _BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_allocation(data, path)
 
 
 def _allocation(args: argparse.Namespace) -> dict[str, Any]:

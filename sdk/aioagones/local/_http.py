@@ -25,6 +25,7 @@ from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from aioagones._reading import ReadError, load_json
 from aioagones.local._control import CONTROL_ROUTES, BadRequest, ControlRoute
 from aioagones.local._convert import from_json, to_json
 from aioagones.local._core import SidecarCore
@@ -90,14 +91,18 @@ def _compile(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile(regex), tuple(fields)
 
 
-async def _read_json(request: web.BaseRequest) -> object:
-    text = await request.text()
-    if not text.strip():
+def parse_body(data: bytes) -> object:
+    """A request body as JSON (None when empty), bounded in size and depth by `aioagones._reading`.
+
+    Raises:
+        BadRequest: not UTF-8, not JSON, or nested too deeply (grpc-gateway's 400, code 3).
+    """
+    if not data.strip():
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        return load_json(data)
+    except ReadError as exc:
+        raise BadRequest(f"the body is {exc}") from None
 
 
 def _set_path(msg: Message, path: str, value: str) -> None:
@@ -116,8 +121,12 @@ def _mask_from_body(body: object, message: Message) -> list[str]:
     return [by_name[key] for key in body if key in by_name]
 
 
-async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str, str]) -> Message:
-    body = await _read_json(request) if op.body is not None else None
+def request_message(op: Operation, body: object, params: dict[str, str], mask: str | None = None) -> Message:
+    """The request message of `op` from a parsed JSON body, path parameters and `update_mask`.
+
+    Raises:
+        BadRequest: the body does not fit the message (grpc-gateway's 400, code 3).
+    """
     try:
         if op.body in (None, "*"):
             msg = from_json(body, op.request)
@@ -125,7 +134,6 @@ async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str,
             msg = op.request()
             getattr(msg, op.body).CopyFrom(from_json(body, type(getattr(msg, op.body))))
             if "update_mask" in op.request.DESCRIPTOR.fields_by_name:
-                mask = request.query.get("update_mask") or request.query.get("updateMask")
                 paths = mask.split(",") if mask else _mask_from_body(body, getattr(msg, op.body))
                 with_mask: Any = msg
                 with_mask.update_mask.paths.extend(paths)
@@ -134,6 +142,11 @@ async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str,
     for path, value in params.items():
         _set_path(msg, path, value)
     return msg
+
+
+async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str, str]) -> Message:
+    body = parse_body(await request.read()) if op.body is not None else None
+    return request_message(op, body, params, request.query.get("update_mask") or request.query.get("updateMask"))
 
 
 class HttpFrontEnd:
@@ -233,7 +246,7 @@ class HttpFrontEnd:
 
     def _control(self, route: ControlRoute) -> _Handler:
         async def handle(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-            return _json(route.run(self._core, await _read_json(request)))
+            return _json(route.run(self._core, parse_body(await request.read())))
 
         return handle
 

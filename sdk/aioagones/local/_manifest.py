@@ -20,10 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aioagones._constants import MAX_LIST_CAPACITY
 from aioagones._models import State
+from aioagones._reading import ReadError, load_yaml
 from aioagones.local._host import DYNAMIC_PORT_RANGE, free_port, local_addresses
 from aioagones.local._reader import ManifestError, Reader, kind_of
 from aioagones.local._state import CounterState, GameServerState, HealthSpec, ListState, PlayerState
@@ -70,24 +69,35 @@ def default_game_server(now: float) -> GameServerState:
     )
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """Read a GameServer manifest from a YAML or JSON file (JSON is YAML, so one parser reads both).
+def parse_manifest(data: bytes, source: str) -> dict[str, Any]:
+    """A GameServer manifest from the bytes of a YAML or JSON document (JSON is YAML).
+
+    Bounded by `aioagones._reading`: at most 1 MiB, nested at most 64 deep.
 
     Raises:
-        ManifestError: the file cannot be read, is not YAML/JSON, or is not a mapping.
+        ManifestError: one line, starting with `source`: not UTF-8, not YAML/JSON, too large or
+            too deep, or not a mapping.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        doc = load_yaml(data)
+    except ReadError as exc:
+        raise ManifestError(f"{source}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{source}: expected a GameServer object, got {kind_of(doc)}")
+    return doc
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read a GameServer manifest from a YAML or JSON file.
+
+    Raises:
+        ManifestError: the file cannot be read, or `parse_manifest` refuses it.
+    """
+    try:
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        problem = str(exc).replace("\n", " ")
-        raise ManifestError(f"{path}: not valid YAML or JSON: {problem}") from exc
-    if not isinstance(doc, dict):
-        raise ManifestError(f"{path}: expected a GameServer object, got {kind_of(doc)}")
-    return doc
+    return parse_manifest(data, str(path))
 
 
 def _timestamp(value: object, path: str, now: float) -> int:
