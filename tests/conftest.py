@@ -23,6 +23,7 @@ TIERS: dict[str, str] = {
     "allocation/test_endpoints.py": "unit",
     "allocation/test_public_api.py": "unit",
     "allocation/test_request.py": "unit",
+    "deploy/test_grafana.py": "unit",
     "deploy/test_image.py": "image",
     "deploy/test_loadtest_job.py": "unit",
     "deploy/test_manifests.py": "unit",
@@ -85,8 +86,10 @@ TIERS: dict[str, str] = {
     "sdk/test_validation.py": "unit",
     "sdk/test_wait_for_state.py": "loopback",
     "test_docs.py": "loopback",
+    "test_docs_site.py": "loopback",
     "test_fuzz_corpus.py": "unit",
     "test_imports.py": "unit",
+    "test_release.py": "unit",
 }
 
 _HERE = Path(__file__).resolve().parent

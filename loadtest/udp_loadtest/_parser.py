@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from udp_loadtest._config import default_workers
+from udp_loadtest._version import aioagones_version
 
 __all__ = [
     "UsageError",
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="The form HOST PORT (two words) also works for one target.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {aioagones_version()}")
     p.add_argument(
         "targets",
         metavar="TARGET",

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from aioagones._constants import DEFAULT_HTTP_PORT, ENV_GRPC_PORT, ENV_HTTP_PORT
+from aioagones._version import __version__
 from aioagones.local import _client
 from aioagones.local._host import AddressInUseError
 from aioagones.local._manifest import ManifestError, load_game_server
@@ -72,6 +73,7 @@ def _parser() -> _Parser:
             "health stop|resume | gameserver | reset (each has --help)."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     env = os.environ
     parser.add_argument(
         "--address",

@@ -42,6 +42,7 @@ __all__ = ["DEFAULT_PORT", "AddressInUseError", "SidecarServer"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = DEFAULT_GRPC_PORT
+"""The gRPC port the sidecar serves on unless told otherwise: 9357, as Agones' sidecar."""
 
 
 def _fresh_from(
