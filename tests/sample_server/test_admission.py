@@ -175,3 +175,19 @@ async def test_the_load_client_joins_and_leaves_through_the_cookie() -> None:
         assert (result.counts.joined, result.counts.left, result.counts.join_refused) == (3, 3, 0)
         await r.sidecar.wait_for(lambda gs: gs.status.lists["players"].values == ())
         assert len(r.server.sessions) == 0
+
+
+async def test_a_listed_id_is_taken_by_each_ticket_for_it_and_by_nothing_else() -> None:
+    admin = b"ADMIN " + b"t" * 16 + b" "
+    config = ServerConfig(join_secret=SECRET, admin_token="t" * 16)
+    async with running(config, _manifest(values=("real",))) as r:
+        with Client("::1", r.port) as player, Client("127.0.0.1", r.port) as squatter:
+            assert await squatter.join(b"real") == b"ERROR: ticket needed\n"
+            assert await player.join(b"real", _ticket("real")) == b"ACK: JOIN real\n"
+            assert await player.leave() == b"ACK: LEAVE\n"
+            await r.sidecar.wait_for(lambda gs: gs.status.lists["players"].values == ())
+            # the allocator lists the player again and the matchmaker issues a new ticket: it is honoured
+            assert await squatter.ask(admin + b"APPEND_LIST_VALUE players real") == b"SUCCESS\n"
+            assert await squatter.join(b"real") == b"ERROR: ticket needed\n"
+            assert await player.join(b"real", _ticket("real")) == b"ACK: JOIN real\n"
+            assert r.server.sessions.player_ids == ["real"] and _players(r) == ("real",)
