@@ -191,3 +191,22 @@ async def test_a_listed_id_is_taken_by_each_ticket_for_it_and_by_nothing_else() 
             assert await squatter.join(b"real") == b"ERROR: ticket needed\n"
             assert await player.join(b"real", _ticket("real")) == b"ACK: JOIN real\n"
             assert r.server.sessions.player_ids == ["real"] and _players(r) == ("real",)
+
+
+async def test_over_tcp_the_connection_proves_the_address_and_the_ticket_is_still_needed() -> None:
+    async with running(ServerConfig(tcp=True, join_secret=SECRET), _manifest()) as r:
+        async with asyncio.timeout(5):
+            reader, writer = await asyncio.open_connection("::1", r.port)
+            try:
+                writer.write(b"JOIN alice\n")
+                assert await reader.readuntil(b"\n\n") == b"ERROR: ticket needed\n\n"
+                ticket = _ticket("alice")
+                writer.write(b"JOIN alice " + ticket + b"\n")
+                assert await reader.readuntil(b"\n\n") == b"ACK TCP: JOIN alice " + ticket + b"\n\n"
+                assert _players(r) == ("alice",)
+                writer.write(b"LEAVE\n")  # the connection is the session: no secret needed
+                assert await reader.readuntil(b"\n\n") == b"ACK TCP: LEAVE\n\n"
+            finally:
+                writer.close()
+                await writer.wait_closed()
+        await r.sidecar.wait_for(lambda gs: gs.status.lists["players"].values == ())
