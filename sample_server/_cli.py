@@ -155,6 +155,8 @@ async def _serve(args: argparse.Namespace, local: GameServerState | None, runnin
                 udp=args.udp,
                 tcp=args.tcp,
                 tcp_idle_timeout=args.tcp_idle_timeout_sec,
+                tcp_write_timeout=args.tcp_write_timeout_sec,
+                tcp_max_per_ip=args.tcp_max_per_ip,
                 ready=args.ready,
                 ready_delay=args.ready_delay_sec,
                 automatic_shutdown_delay=args.automatic_shutdown_delay_sec,

@@ -66,6 +66,8 @@ class Metrics:
         self.malformed: dict[str, int] = {m.value: 0 for m in Malformed}
         self.tcp_connections = 0
         self.tcp_idle_closed = 0
+        self.tcp_write_timeouts = 0
+        self.tcp_refused = 0
         self.sidecar_up = 1
         self.sidecar_reply_seconds = Histogram()
         self.players = 0
@@ -99,6 +101,8 @@ class Metrics:
                 ('{kind="command"}', self.command_errors),
                 ('{kind="too_long"}', self.too_long),
                 ('{kind="tcp_idle"}', self.tcp_idle_closed),
+                ('{kind="tcp_write_timeout"}', self.tcp_write_timeouts),
+                ('{kind="tcp_refused"}', self.tcp_refused),
             ],
         )
         metric(

@@ -118,6 +118,22 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
         "close a TCP connection that sends no complete line for this long (0: never)",
         {},
     ),
+    (
+        ["--tcp-write-timeout-sec"],
+        "TCP_WRITE_TIMEOUT_SEC",
+        _seconds,
+        10.0,
+        "abort a TCP connection whose reply has not left within this long: it does not read (0: never)",
+        {},
+    ),
+    (
+        ["--tcp-max-per-ip"],
+        "TCP_MAX_PER_IP",
+        _int,
+        16,
+        "most TCP connections at once from one IP address, or one /64 for IPv6 (0: only the limit of 256 in all)",
+        {},
+    ),
     (["--ready"], "READY", _bool, True, "mark the GameServer Ready at start", {}),
     (["--ready-delay-sec"], "READY_DELAY_SEC", _seconds, 0.0, "wait this long before Ready", {}),
     (

@@ -152,7 +152,15 @@ class SampleServer:
             log.info("listening on UDP %s%s", show_address(self.udp_address), stack_note(sock))
         if cfg.tcp:
             tcp_sock = bind_tcp(cfg.address, self.port)
-            self._tcp = TcpEndpoint(self.parser, self.dispatcher, cfg.tcp_idle_timeout, self.now, self._left)
+            self._tcp = TcpEndpoint(
+                self.parser,
+                self.dispatcher,
+                cfg.tcp_idle_timeout,
+                self.now,
+                self._left,
+                write_timeout=cfg.tcp_write_timeout,
+                max_per_source=cfg.tcp_max_per_ip,
+            )
             await self._tcp.start(tcp_sock)
             self.tcp_address = self._tcp.address
             self.port = self.tcp_address[1]

@@ -44,6 +44,7 @@ TIERS: dict[str, str] = {
     "sample_server/test_cli.py": "loopback",
     "sample_server/test_defects.py": "loopback",
     "sample_server/test_flags.py": "loopback",
+    "sample_server/test_holes.py": "loopback",
     "sample_server/test_loopback.py": "loopback",
     "sample_server/test_pod_netns.py": "netns",
     "sample_server/test_protocol.py": "unit",

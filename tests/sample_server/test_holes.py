@@ -1,0 +1,78 @@
+"""The holes of issue 17 that are not about admission: each pinned over real sockets on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+from sample_server._config import ServerConfig
+
+from .._wait import until
+from ._harness import running
+
+# --------------------------------------------------------------------------- TCP slots
+
+
+async def _line_writers(host: str, port: int, n: int) -> list[asyncio.StreamWriter]:
+    """`n` connections that each send a line and never read what comes back."""
+    writers = []
+    for _ in range(n):
+        _, writer = await asyncio.open_connection(host, port)
+        writer.write(b"hello\n")
+        writers.append(writer)
+    return writers
+
+
+async def test_one_host_cannot_take_every_tcp_slot() -> None:
+    async with running(ServerConfig(tcp=True)) as r:
+        writers = await _line_writers("127.0.0.1", r.port, 256)  # every slot there is, before the cap
+        try:
+            await until(lambda: r.server.metrics.tcp_connections + r.server.metrics.tcp_refused >= 256)
+            assert r.server.metrics.tcp_connections == 16  # the default cap per IP
+            assert r.server.metrics.tcp_refused == 240
+            reader, writer = await asyncio.open_connection("::1", r.port)  # another host is still served
+            try:
+                writer.write(b"still room\n")
+                async with asyncio.timeout(5):
+                    assert await reader.readuntil(b"\n\n") == b"ACK TCP: still room\n\n"
+            finally:
+                writer.close()
+            assert 'sample_server_errors_total{kind="tcp_refused"} 240' in r.server.metrics.render()
+        finally:
+            for w in writers:
+                w.close()
+
+
+async def test_a_tcp_peer_that_never_reads_is_aborted_after_the_write_timeout() -> None:
+    async with running(ServerConfig(tcp=True, tcp_write_timeout=0.5)) as r:
+        flood = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        flood.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills at once: it never reads
+        flood.connect(("::1", r.port))
+        flood.setblocking(False)
+        line = b"x" * 60_000 + b"\n"  # each line comes back as a reply of the same size
+        loop = asyncio.get_running_loop()
+        try:
+
+            async def send_until_stuck() -> None:
+                # the server stops reading once it waits on a reply that cannot leave: our sends then block
+                with contextlib.suppress(ConnectionError):
+                    while True:
+                        await loop.sock_sendall(flood, line)
+
+            sending = asyncio.create_task(send_until_stuck())
+            try:
+                await until(lambda: r.server.metrics.tcp_write_timeouts == 1, timeout=10)
+            finally:
+                sending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sending
+            # the handler is gone and its slot free: other peers are served as before
+            reader, writer = await asyncio.open_connection("::1", r.port)
+            writer.write(b"next\n")
+            async with asyncio.timeout(5):
+                assert await reader.readuntil(b"\n\n") == b"ACK TCP: next\n\n"
+            writer.close()
+        finally:
+            flood.close()
+        assert 'sample_server_errors_total{kind="tcp_write_timeout"} 1' in r.server.metrics.render()
