@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from ._bind import bind_tcp
 from ._requests import Malformed
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class Metrics:
 
 
 async def serve_metrics(render: Callable[[], str], host: str | None, port: int) -> asyncio.Server:
-    """Serve `GET /metrics` (and `/`) on `port`; the started server."""
+    """Serve `GET /metrics` (and `/`) on `host` (None: `[::]` dual-stack) and `port`; the started server."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -166,4 +167,4 @@ async def serve_metrics(render: Callable[[], str], host: str | None, port: int) 
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
 
-    return await asyncio.start_server(handle, host, port, limit=16 * 1024)
+    return await asyncio.start_server(handle, sock=bind_tcp(host, port), limit=16 * 1024)

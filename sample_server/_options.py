@@ -205,6 +205,15 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
         {},
     ),
     (["--metrics-port"], "METRICS_PORT", _port, None, "serve Prometheus metrics on this TCP port", {}),
+    (
+        ["--metrics-address"],
+        "METRICS_ADDRESS",
+        str,
+        None,
+        "serve metrics on this one address (e.g. 127.0.0.1) instead of every interface; Prometheus "
+        "scrapes the Pod IP, so a Pod needs the default",
+        {"shown": "[::] dual-stack"},
+    ),
     (["--log-format"], "LOG_FORMAT", str, "text", "log format", {"choices": ["text", "json"]}),
     (
         ["--log-level"],
@@ -308,11 +317,13 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
     if args.file is not None and not args.run_local_sidecar:
         parser.error("-f/--file is for --run-local-sidecar")
     args.admin_token = _admin_token(args)
-    if args.address is not None:
-        try:
-            ipaddress.ip_address(args.address)
-        except ValueError:
-            parser.error(f"--address: not an IP address: {args.address!r}")
+    for flag in ("address", "metrics_address"):
+        value = getattr(args, flag)
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                parser.error(f"--{flag.replace('_', '-')}: not an IP address: {value!r}")
     return args
 
 

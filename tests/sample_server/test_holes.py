@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 
+import pytest
+
+from sample_server._cli import announce_admin, parse_args, start_metrics
 from sample_server._config import ServerConfig
 
 from .._wait import until
@@ -76,3 +80,60 @@ async def test_a_tcp_peer_that_never_reads_is_aborted_after_the_write_timeout() 
         finally:
             flood.close()
         assert 'sample_server_errors_total{kind="tcp_write_timeout"} 1' in r.server.metrics.render()
+
+
+# --------------------------------------------------------------------------- --insecure-admin, metrics
+
+
+def test_insecure_admin_warns_loudly_unless_bound_to_loopback(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="sample_server")
+    for address, loud in [(None, True), ("0.0.0.0", True), ("127.0.0.1", False), ("::1", False)]:
+        caplog.clear()
+        announce_admin(ServerConfig(insecure_admin=True, address=address))
+        [record] = caplog.records
+        assert record.levelno == logging.WARNING
+        assert ("ANYONE WHO CAN SEND A DATAGRAM HERE" in record.getMessage()) is loud, address
+        assert "\n" not in record.getMessage()
+    caplog.clear()
+    announce_admin(ServerConfig(admin_token="x" * 32))
+    assert not caplog.records
+
+
+async def _get_metrics(host: str, port: int) -> bytes:
+    async with asyncio.timeout(5):
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = await reader.read()
+        writer.close()
+    return data
+
+
+async def test_metrics_address_binds_one_address_and_the_default_takes_both_stacks() -> None:
+    local = await start_metrics(
+        parse_args(["--metrics-port", "0", "--metrics-address", "127.0.0.1"], {}), lambda: "m 1\n"
+    )
+    pod = await start_metrics(parse_args(["--metrics-port", "0"], {"METRICS_ADDRESS": ""}), lambda: "m 2\n")
+    assert local is not None and pod is not None
+    try:
+        [sock] = local.sockets
+        assert sock.getsockname()[0] == "127.0.0.1"
+        assert (await _get_metrics("127.0.0.1", sock.getsockname()[1])).endswith(b"\r\n\r\nm 1\n")
+        with pytest.raises(OSError):
+            await _get_metrics("::1", sock.getsockname()[1])
+        # the default is the Pod IP's need: every interface, IPv6 and IPv4 on one socket
+        [sock] = pod.sockets
+        assert sock.getsockname()[0] == "::"
+        for host in ("::1", "127.0.0.1"):
+            assert (await _get_metrics(host, sock.getsockname()[1])).endswith(b"\r\n\r\nm 2\n")
+    finally:
+        for server in (local, pod):
+            server.close()
+            await server.wait_closed()
+
+
+def test_metrics_address_must_be_an_ip(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args([], {"METRICS_ADDRESS": "::1"}).metrics_address == "::1"
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["--metrics-address", "localhost"], {})
+    assert exc.value.code == 2
+    assert "--metrics-address: not an IP address: 'localhost'" in capsys.readouterr().err

@@ -74,11 +74,27 @@ UPSTREAM_SEQUENCE = [
 ]
 
 
-async def test_upstream_replies_with_insecure_admin() -> None:
-    async with running(ServerConfig(insecure_admin=True)) as r:
+@pytest.mark.parametrize("gate", ["insecure-admin", "token"])
+async def test_upstream_replies(gate: str) -> None:
+    """Bare commands under --insecure-admin, or each command word behind the admin token.
+
+    --insecure-admin keeps the reply-size limit (anyone may send bare commands, so they prove
+    nothing about the sender's address): a reply that would amplify is `ERROR: too long`. The
+    token lifts it, so there every reply is upstream's, byte for byte.
+    """
+    config = ServerConfig(insecure_admin=True) if gate == "insecure-admin" else ServerConfig(admin_token=TOKEN)
+    async with running(config) as r:
         with Client("::1", r.port) as c:
-            for datagram, expected in UPSTREAM_SEQUENCE:
-                assert await c.ask(datagram) == expected, datagram
+            for datagram, upstream in UPSTREAM_SEQUENCE:
+                if gate == "token":
+                    is_command = datagram.split(b" ", 1)[0] in p.COMMAND_WORDS
+                    sent, expected = (
+                        (b"ADMIN " + TOKEN.encode() + b" " + datagram if is_command else datagram),
+                        upstream,
+                    )
+                else:
+                    sent, expected = datagram, p.limit_reply(upstream, len(datagram), trusted=False)
+                assert await c.ask(sent) == expected, datagram
         gs = r.sidecar.game_server
         assert gs.object_meta.labels["agones.dev/sdk-colour"] == "blue"
         assert gs.object_meta.annotations["agones.dev/sdk-note"] == "hi"
