@@ -21,6 +21,7 @@ from aioagones._constants import format_host_port
 
 from ._commands import AgonesLike, execute
 from ._entry import Local
+from ._limits import SourceBuckets
 from ._metrics import Metrics
 from ._players import PlayerTracker
 from ._replies import SHUTDOWN_NOTICE
@@ -31,6 +32,12 @@ from ._table import COMMANDS
 log = logging.getLogger(__name__)
 
 Ack = Callable[[bytes], bytes]
+
+REFUSAL_BURST = 10
+"""Refusals (`ERROR: admin only`) a source gets answered at once; beyond that, `REFUSALS_PER_SECOND`."""
+
+REFUSALS_PER_SECOND = 1.0
+"""How fast a source's refusal budget comes back; refusals beyond it get no reply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,7 @@ class Dispatcher:
         self.metrics = metrics
         self._host = host
         self._wall_ns = wall_ns
+        self.refusals = SourceBuckets(REFUSALS_PER_SECOND, REFUSAL_BURST)
 
     def dispatch(self, req: Request, peer: Hashable, now: float, ack: Ack) -> Outcome:
         """What to answer `req` from `peer`; `ack` formats an ACK for the transport."""
@@ -107,6 +115,9 @@ class Dispatcher:
             return ack(req.text)
         if isinstance(req, Reply):
             if req.refused:
+                if not self.refusals.take(peer, now):
+                    self.metrics.refusals_throttled += 1  # a guesser learns nothing more, and costs no reply
+                    return None
                 self.metrics.refused += 1
             return req.data
         if isinstance(req, Join):

@@ -62,6 +62,7 @@ class Metrics:
         self.receive_errors = 0
         self.dropped_busy = 0
         self.refused = 0
+        self.refusals_throttled = 0
         self.command_errors = 0
         self.too_long = 0
         self.malformed: dict[str, int] = {m.value: 0 for m in Malformed}
@@ -102,6 +103,7 @@ class Metrics:
                 ('{kind="command"}', self.command_errors),
                 ('{kind="too_long"}', self.too_long),
                 ('{kind="tcp_idle"}', self.tcp_idle_closed),
+                ('{kind="refusal_throttled"}', self.refusals_throttled),
                 ('{kind="tcp_write_timeout"}', self.tcp_write_timeouts),
                 ('{kind="tcp_refused"}', self.tcp_refused),
             ],

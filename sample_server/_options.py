@@ -343,4 +343,23 @@ def _admin_token(args: argparse.Namespace) -> str | None:
     token = token.strip()
     if any(c.isspace() for c in token):
         fail("--admin-token: the token contains white space, so no datagram could carry it; pick one without")
+    if token and len(token) < min_token_length(token):
+        fail(
+            f"--admin-token: {len(token)} characters is too short to hold 128 random bits; use at least "
+            f"{MIN_HEX_TOKEN} hex or {MIN_TOKEN} base64 characters (openssl rand -hex 16)"
+        )
     return token or None
+
+
+MIN_HEX_TOKEN = 32
+"""Shortest admin token of hex digits only: 32 hex digits are 128 bits."""
+
+MIN_TOKEN = 22
+"""Shortest admin token of any other alphabet: 22 base64 characters are 132 bits (`token_urlsafe(16)`)."""
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def min_token_length(token: str) -> int:
+    """How long `token` must be to hold 128 random bits, judged by its alphabet (hex or not)."""
+    return MIN_HEX_TOKEN if set(token) <= _HEX else MIN_TOKEN

@@ -6,14 +6,17 @@ import asyncio
 import contextlib
 import logging
 import socket
+from pathlib import Path
 
 import pytest
 
+from sample_server import protocol as p
 from sample_server._cli import announce_admin, parse_args, start_metrics
 from sample_server._config import ServerConfig
+from sample_server._dispatch import REFUSAL_BURST
 
 from .._wait import until
-from ._harness import running
+from ._harness import Client, running
 
 # --------------------------------------------------------------------------- TCP slots
 
@@ -137,3 +140,52 @@ def test_metrics_address_must_be_an_ip(capsys: pytest.CaptureFixture[str]) -> No
         parse_args(["--metrics-address", "localhost"], {})
     assert exc.value.code == 2
     assert "--metrics-address: not an IP address: 'localhost'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the admin token
+
+
+@pytest.mark.parametrize(
+    ("token", "ok"),
+    [
+        ("0123456789abcdef0123456789abcde", False),  # 31 hex digits: 124 bits
+        ("0123456789abcdef0123456789abcdef", True),
+        ("Zm9vYmFyYmF6cXV4cXV1eA", True),  # 22 base64 characters: 132 bits
+        ("Zm9vYmFyYmF6cXV4cXV1e", False),
+        ("t0ken", False),
+        ("hunter2", False),
+    ],
+)
+def test_an_admin_token_too_short_for_128_bits_is_refused_at_start(
+    token: str, ok: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text(token + "\n")
+    for argv, env in [(["--admin-token", token], {}), ([], {"ADMIN_TOKEN_FILE": str(secret)})]:
+        if ok:
+            assert parse_args(argv, env).admin_token == token
+            continue
+        with pytest.raises(SystemExit) as exc:
+            parse_args(argv, env)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert f"--admin-token: {len(token)} characters is too short to hold 128 random bits" in err
+        assert err.count("\n") == 1
+
+
+async def test_refusals_beyond_a_source_budget_get_no_reply() -> None:
+    token = "0123456789abcdef0123456789abcdef"
+    async with running(ServerConfig(admin_token=token)) as r:
+        with Client("127.0.0.1", r.port) as guesser, Client("::1", r.port) as other:
+            for _ in range(REFUSAL_BURST):
+                assert await guesser.ask(b"ADMIN wrong READY") == p.REFUSED
+            # the budget is spent: a guess gets nothing back, the echo after it is the next reply
+            for datagram in (b"ADMIN wrong READY", b"READY"):
+                await guesser.send(datagram)
+                assert await guesser.ask(b"ping") == b"ACK: ping\n"
+            assert r.server.metrics.refusals_throttled == 2
+            assert r.server.metrics.refused == REFUSAL_BURST
+            # another source has a budget of its own, and the right token is never throttled
+            assert await other.ask(b"ADMIN wrong READY") == p.REFUSED
+            assert await guesser.ask(b"ADMIN " + token.encode() + b" WATCH") == b"ACK: WATCH\n"
+        assert 'sample_server_errors_total{kind="refusal_throttled"} 2' in r.server.metrics.render()
