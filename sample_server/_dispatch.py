@@ -16,7 +16,14 @@ from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aioagones import AgonesError, NotFoundError, OutOfRangeError, SidecarTimeoutError, SidecarUnavailableError
+from aioagones import (
+    AgonesError,
+    GameServer,
+    NotFoundError,
+    OutOfRangeError,
+    SidecarTimeoutError,
+    SidecarUnavailableError,
+)
 from aioagones._constants import format_host_port
 
 from ._commands import AgonesLike, execute
@@ -24,6 +31,7 @@ from ._entry import Local
 from ._limits import SourceBuckets
 from ._metrics import Metrics
 from ._players import PlayerTracker
+from ._reads import is_public_read, public_reply
 from ._replies import SHUTDOWN_NOTICE
 from ._requests import Call, Echo, Join, Leave, Reply, Request
 from ._sessions import JoinResult, Session, Sessions
@@ -38,6 +46,12 @@ REFUSAL_BURST = 10
 
 REFUSALS_PER_SECOND = 1.0
 """How fast a source's refusal budget comes back; refusals beyond it get no reply."""
+
+PUBLIC_READ_BURST = 20
+"""Public reads (`GAMESERVER`, `GET_COUNTER_COUNT` ...) a source gets answered at once."""
+
+PUBLIC_READS_PER_SECOND = 10.0
+"""How fast a source's public-read budget comes back; reads beyond it get no reply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +122,11 @@ class Dispatcher:
         self._host = host
         self._wall_ns = wall_ns
         self.refusals = SourceBuckets(REFUSALS_PER_SECOND, REFUSAL_BURST)
+        self.reads = SourceBuckets(PUBLIC_READS_PER_SECOND, PUBLIC_READ_BURST)
+        self.game_server = GameServer()
+        """The latest GameServer from the watch: public reads are answered from it."""
+        self.cached_reads = True
+        """False (--insecure-admin, upstream's way): public reads call the sidecar, like every command."""
 
     def dispatch(self, req: Request, peer: Hashable, now: float, ack: Ack) -> Outcome:
         """What to answer `req` from `peer`; `ack` formats an ACK for the transport."""
@@ -130,7 +149,7 @@ class Dispatcher:
             log.info("player %s left", session.player_id)
             self._host.players_changed()
             return Later(self._reply_after_leave(session, ack(req.text)), bounded=False)
-        return self._call(req, ack)
+        return self._call(req, peer, now, ack)
 
     # ------------------------------------------------------------------ players
 
@@ -192,7 +211,13 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ commands
 
-    def _call(self, call: Call, ack: Ack) -> Outcome:
+    def _call(self, call: Call, peer: Hashable, now: float, ack: Ack) -> Outcome:
+        if self.cached_reads and not call.trusted and is_public_read(call):
+            # no sidecar call for the public: a flood of reads cannot load it or time it out
+            if not self.reads.take(peer, now):
+                self.metrics.reads_throttled += 1
+                return None
+            return public_reply(call, self.game_server)
         local = COMMANDS[call.word.encode()].local
         if local is Local.EXIT:
             if not call.args:  # upstream exits only on exactly "EXIT"

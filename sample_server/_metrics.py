@@ -63,6 +63,7 @@ class Metrics:
         self.dropped_busy = 0
         self.refused = 0
         self.refusals_throttled = 0
+        self.reads_throttled = 0
         self.command_errors = 0
         self.too_long = 0
         self.malformed: dict[str, int] = {m.value: 0 for m in Malformed}
@@ -104,6 +105,7 @@ class Metrics:
                 ('{kind="too_long"}', self.too_long),
                 ('{kind="tcp_idle"}', self.tcp_idle_closed),
                 ('{kind="refusal_throttled"}', self.refusals_throttled),
+                ('{kind="read_throttled"}', self.reads_throttled),
                 ('{kind="tcp_write_timeout"}', self.tcp_write_timeouts),
                 ('{kind="tcp_refused"}', self.tcp_refused),
             ],

@@ -71,6 +71,7 @@ class SampleServer:
         )
         self.tracker: PlayerTracker = NoTracker()
         self.dispatcher = Dispatcher(sdk, self.sessions, self.tracker, self.metrics, self, wall_ns)
+        self.dispatcher.cached_reads = not config.insecure_admin
         self._clock = clock
         self._crash = crash
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -288,6 +289,7 @@ class SampleServer:
             await asyncio.sleep(1.0)
 
     def _on_game_server(self, gs: GameServer, *, first: bool = False) -> None:
+        self.dispatcher.game_server = gs
         state = str(gs.status.state)
         if self._log_events or (state != self.metrics.state and not first):
             log.info("GameServer %s is %s", gs.object_meta.name, state)

@@ -13,10 +13,11 @@ import pytest
 from sample_server import protocol as p
 from sample_server._cli import announce_admin, parse_args, start_metrics
 from sample_server._config import ServerConfig
-from sample_server._dispatch import REFUSAL_BURST
+from sample_server._dispatch import PUBLIC_READ_BURST, REFUSAL_BURST
+from sample_server._reads import PUBLIC_READS as PUBLIC_READ_WORDS
 
 from .._wait import until
-from ._harness import Client, running
+from ._harness import Client, Running, running
 
 # --------------------------------------------------------------------------- TCP slots
 
@@ -189,3 +190,62 @@ async def test_refusals_beyond_a_source_budget_get_no_reply() -> None:
             assert await other.ask(b"ADMIN wrong READY") == p.REFUSED
             assert await guesser.ask(b"ADMIN " + token.encode() + b" WATCH") == b"ACK: WATCH\n"
         assert 'sample_server_errors_total{kind="refusal_throttled"} 2' in r.server.metrics.render()
+
+
+# --------------------------------------------------------------------------- public reads
+
+PUBLIC_READS = [
+    b"GAMESERVER",
+    b"PLAYER_COUNT",
+    b"PLAYER_CAPACITY",
+    b"GET_COUNTER_COUNT rooms",
+    b"GET_COUNTER_CAPACITY rooms",
+    b"GET_COUNTER_COUNT nope",
+    b"GET_LIST_CAPACITY players",
+    b"GET_LIST_LENGTH players",
+    b"GET_LIST_LENGTH nope",
+    b"GET_LIST_CAPACITY nope",
+]
+
+
+def test_every_public_command_is_a_cached_read() -> None:
+    assert p.PUBLIC_COMMANDS == PUBLIC_READ_WORDS
+
+
+def _sidecar_calls(r: Running) -> list[str]:
+    return [c for c in r.sidecar.calls if c != "health"]
+
+
+async def test_public_reads_are_answered_from_the_watched_game_server() -> None:
+    token = "0123456789abcdef0123456789abcdef"
+    admin = b"ADMIN " + token.encode() + b" "
+    async with running(ServerConfig(admin_token=token)) as r:
+        with Client("::1", r.port) as public, Client("127.0.0.1", r.port) as operator:
+            for datagram in PUBLIC_READS:  # the same reply as through the sidecar, byte for byte
+                assert await public.ask(datagram) == await operator.ask(admin + datagram), datagram
+            before, timed = _sidecar_calls(r), r.server.metrics.sidecar_reply_seconds.count
+            for datagram in PUBLIC_READS:  # bare from the operator's source: its public budget is unspent
+                await operator.ask(datagram)
+            assert _sidecar_calls(r) == before  # not one call for the public
+            assert r.server.metrics.sidecar_reply_seconds.count == timed
+            # the watch keeps the copy current
+            assert await operator.ask(admin + b"INCREMENT_COUNTER rooms 2") == b"SUCCESS\n"
+            await until(lambda: r.server.dispatcher.game_server.status.counters["rooms"].count == 3)
+            assert await public.ask(b"GET_COUNTER_COUNT rooms") == b"COUNTER: 3\n"
+            # with the sidecar gone, the public still gets the last copy, at once
+            await r.sidecar.stop()
+            assert await public.ask(b"GAMESERVER") == b"NAME: local\n"
+            assert (await operator.ask(admin + b"GAMESERVER")).startswith(b"ERROR: ")
+            await r.sidecar.start()
+
+
+async def test_public_reads_beyond_a_source_budget_get_no_reply() -> None:
+    async with running(ServerConfig()) as r:
+        with Client("::1", r.port) as flood, Client("127.0.0.1", r.port) as other:
+            for _ in range(PUBLIC_READ_BURST):
+                assert await flood.ask(b"GAMESERVER") == b"NAME: local\n"
+            await flood.send(b"GET_LIST_LENGTH players")
+            assert await flood.ask(b"ping") == b"ACK: ping\n"  # the read before it got nothing
+            assert r.server.metrics.reads_throttled == 1
+            assert await other.ask(b"GAMESERVER") == b"NAME: local\n"  # a budget of its own
+        assert 'sample_server_errors_total{kind="read_throttled"} 1' in r.server.metrics.render()
