@@ -19,8 +19,9 @@ from aioagones._constants import format_host_port
 
 from ._bind import stack_note
 from ._dispatch import show_address
+from ._flagtypes import fail
 from ._metrics import serve_metrics
-from ._options import DEFAULT_PORT, build_parser, fail, parse_args
+from ._options import DEFAULT_PORT, build_parser, parse_args
 from ._server import SampleServer, ServerConfig
 
 if TYPE_CHECKING:

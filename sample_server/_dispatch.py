@@ -1,6 +1,6 @@
 """The dispatcher: one request in, "reply now" or "reply later" out, for UDP and TCP alike.
 
-`Dispatcher.dispatch` looks the command up in the command table (through `execute`) or, for the
+`Dispatcher.dispatch` runs a call's SDK call by its table entry (through `execute`) or, for the
 commands the server carries out itself (JOIN, LEAVE, EXIT, CRASH, UNHEALTHY, WATCH), does it
 here. What needs the sidecar comes back as `Later`: the transport runs it (bounded) and sends its
 result. JOIN and LEAVE of one player are strictly ordered by `Sessions` (a second one while the
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,16 +26,16 @@ from aioagones import (
 )
 from aioagones._constants import format_host_port
 
-from ._commands import AgonesLike, execute
-from ._entry import Local
+from ._agones_like import AgonesLike
+from ._entry import Call, Local
+from ._execute import execute
 from ._limits import SourceBuckets
 from ._metrics import Metrics
 from ._players import PlayerTracker
 from ._reads import is_public_read, public_reply
 from ._replies import SHUTDOWN_NOTICE
-from ._requests import Call, Echo, Join, Leave, Reply, Request
+from ._requests import Echo, Join, Leave, Reply, Request
 from ._sessions import JoinResult, Session, Sessions
-from ._table import COMMANDS
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,18 @@ class Host(Protocol):
 def sidecar_answered(metrics: Metrics, exc: BaseException | None) -> None:
     """Record whether the sidecar is up from the outcome of one call to it."""
     metrics.sidecar_up = 0 if isinstance(exc, SidecarUnavailableError | SidecarTimeoutError) else 1
+
+
+async def logged_call(metrics: Metrics, call: Awaitable[None], done: str, failed: str) -> None:
+    """Make a call the server makes of its own accord (Ready, Shutdown); log how it went."""
+    try:
+        await call
+    except AgonesError as exc:
+        sidecar_answered(metrics, exc)
+        log.error("%s: %s", failed, exc)
+    else:
+        sidecar_answered(metrics, None)
+        log.info("%s", done)
 
 
 class Dispatcher:
@@ -218,7 +230,7 @@ class Dispatcher:
                 self.metrics.reads_throttled += 1
                 return None
             return public_reply(call, self.game_server)
-        local = COMMANDS[call.word.encode()].local
+        local = call.command.local
         if local is Local.EXIT:
             if not call.args:  # upstream exits only on exactly "EXIT"
                 self._host.exit()

@@ -15,9 +15,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from ._flagtypes import PROG, count, fail, minutes, port_number, seconds
+from ._flagtypes import boolean as flag
 from ._goflags import go_flags
 
-PROG = "sample-game-server"
 DEFAULT_PORT = 7654
 
 
@@ -34,72 +35,25 @@ class _HelpFormatter(argparse.HelpFormatter):
         return [line.replace("\0", " ") for line in lines]
 
 
-def fail(message: str) -> NoReturn:
-    """Exit 2 with one line on stderr (a bad value where the usage would not help)."""
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-# Go's strconv.ParseBool forms, plus the words our environment variables always accepted.
-_TRUE = frozenset({"1", "t", "true", "yes", "on"})
-_FALSE = frozenset({"0", "f", "false", "no", "off"})
-
-
-def _bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise argparse.ArgumentTypeError(f"not a boolean: {text!r} (use true or false)")
-
-
-def _port(text: str) -> int:
-    value = _int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"not a port: {text!r}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text!r}")
-    return value
-
-
-def _minutes(text: str) -> float:
-    try:
-        return _seconds(text) * 60
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"must be 0 or more minutes: {text!r}") from None
-
-
 # (flags, env var, type, default, help, extra argparse keywords); the first flag names the dest
 _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--port"],
         "PORT",
-        _port,
+        port_number,
         None,
         "port to listen on",
         {"shown": "the GameServer's port named --port-name, else 7654"},
     ),
     (["--port-name"], "PORT_NAME", str, "default", "name of the GameServer port to listen on", {}),
-    (["--passthrough"], "PASSTHROUGH", _bool, False, "always take the port from the GameServer, even with --port", {}),
+    (
+        ["--passthrough"],
+        "PASSTHROUGH",
+        flag,
+        False,
+        "always take the port from the GameServer, even with --port",
+        {},
+    ),
     (
         ["--address"],
         "ADDRESS",
@@ -108,12 +62,12 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
         "bind this one address instead of the dual-stack one (e.g. 127.0.0.1 or ::1)",
         {"shown": "[::] dual-stack"},
     ),
-    (["--udp"], "UDP", _bool, True, "serve UDP", {}),
-    (["--tcp"], "TCP", _bool, False, "also serve TCP on the same port (replies `ACK TCP: ...`)", {}),
+    (["--udp"], "UDP", flag, True, "serve UDP", {}),
+    (["--tcp"], "TCP", flag, False, "also serve TCP on the same port (replies `ACK TCP: ...`)", {}),
     (
         ["--tcp-idle-timeout-sec"],
         "TCP_IDLE_TIMEOUT_SEC",
-        _seconds,
+        seconds,
         30.0,
         "close a TCP connection that sends no complete line for this long (0: never)",
         {},
@@ -121,7 +75,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--tcp-write-timeout-sec"],
         "TCP_WRITE_TIMEOUT_SEC",
-        _seconds,
+        seconds,
         10.0,
         "abort a TCP connection whose reply has not left within this long: it does not read (0: never)",
         {},
@@ -129,17 +83,17 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--tcp-max-per-ip"],
         "TCP_MAX_PER_IP",
-        _int,
+        count,
         16,
         "most TCP connections at once from one IP address, or one /64 for IPv6 (0: only the limit of 256 in all)",
         {},
     ),
-    (["--ready"], "READY", _bool, True, "mark the GameServer Ready at start", {}),
-    (["--ready-delay-sec"], "READY_DELAY_SEC", _seconds, 0.0, "wait this long before Ready", {}),
+    (["--ready"], "READY", flag, True, "mark the GameServer Ready at start", {}),
+    (["--ready-delay-sec"], "READY_DELAY_SEC", seconds, 0.0, "wait this long before Ready", {}),
     (
         ["--automatic-shutdown-delay-sec"],
         "AUTOMATIC_SHUTDOWN_DELAY_SEC",
-        _seconds,
+        seconds,
         0.0,
         "shut down this long after each allocation (0: never)",
         {},
@@ -147,7 +101,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--automatic-shutdown-delay-min"],
         "AUTOMATIC_SHUTDOWN_DELAY_MIN",
-        _minutes,
+        minutes,
         0.0,
         "the same in minutes (upstream's deprecated flag; not with --automatic-shutdown-delay-sec)",
         {},
@@ -155,7 +109,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--ready-iterations"],
         "READY_ITERATIONS",
-        _int,
+        count,
         0,
         "with an automatic shutdown delay: go back to Ready instead of shutting down until the "
         "Nth allocation (upstream semantics)",
@@ -164,7 +118,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--graceful-termination-delay-sec"],
         "GRACEFUL_TERMINATION_DELAY_SEC",
-        _seconds,
+        seconds,
         0.0,
         "after SIGTERM, wait this long before exiting; the whole shutdown is bounded by it",
         {},
@@ -180,16 +134,16 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--max-players"],
         "MAX_PLAYERS",
-        _int,
+        count,
         0,
         "most players at once; 0: the GameServer's capacity (players list or player tracking), else 100",
         {},
     ),
-    (["--idle-timeout-sec"], "IDLE_TIMEOUT_SEC", _seconds, 10.0, "end a silent player's session (0: never)", {}),
+    (["--idle-timeout-sec"], "IDLE_TIMEOUT_SEC", seconds, 10.0, "end a silent player's session (0: never)", {}),
     (
         ["--shutdown-when-empty-sec"],
         "SHUTDOWN_WHEN_EMPTY_SEC",
-        _seconds,
+        seconds,
         0.0,
         "once Allocated and every player has left, shut down after this long (0: never)",
         {},
@@ -199,12 +153,12 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--insecure-admin"],
         "INSECURE_ADMIN",
-        _bool,
+        flag,
         False,
         "accept bare admin commands (EXIT, ALLOCATE ...) from anyone, like upstream: tests and demos only",
         {},
     ),
-    (["--metrics-port"], "METRICS_PORT", _port, None, "serve Prometheus metrics on this TCP port", {}),
+    (["--metrics-port"], "METRICS_PORT", port_number, None, "serve Prometheus metrics on this TCP port", {}),
     (
         ["--metrics-address"],
         "METRICS_ADDRESS",
@@ -234,7 +188,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--run-local-sidecar"],
         "RUN_LOCAL_SIDECAR",
-        _bool,
+        flag,
         False,
         "run a local Agones sidecar in this process (for a laptop: no cluster needed)",
         {},
@@ -251,7 +205,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--sdk-connect-timeout"],
         "SDK_CONNECT_TIMEOUT",
-        _seconds,
+        seconds,
         30.0,
         "how long to wait for the Agones sidecar at start",
         {},
@@ -278,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
             "shown", "none" if default is None else str(default).lower() if isinstance(default, bool) else default
         )
         kw: dict[str, Any] = {"type": kind, "default": default, "help": f"{help_} (default: {shown}) [env {env}]"}
-        if kind is _bool:
+        if kind is flag:
             kw.update(nargs="?", const=True, metavar="true|false")
         kw.update(extra)
         parser.add_argument(*flags, dest=_dest(flags), **kw)
@@ -317,13 +271,13 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
     if args.file is not None and not args.run_local_sidecar:
         parser.error("-f/--file is for --run-local-sidecar")
     args.admin_token = _admin_token(args)
-    for flag in ("address", "metrics_address"):
-        value = getattr(args, flag)
+    for name in ("address", "metrics_address"):
+        value = getattr(args, name)
         if value is not None:
             try:
                 ipaddress.ip_address(value)
             except ValueError:
-                parser.error(f"--{flag.replace('_', '-')}: not an IP address: {value!r}")
+                parser.error(f"--{name.replace('_', '-')}: not an IP address: {value!r}")
     return args
 
 

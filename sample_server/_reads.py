@@ -17,7 +17,7 @@ from collections.abc import Callable
 from aioagones import GameServer
 
 from . import _replies as r
-from ._requests import Call
+from ._entry import Call
 
 _MISSING = r.error("-1")  # upstream's fixed failure text for every one of these
 

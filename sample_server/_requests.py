@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._entry import Access, BadArgument, Command, Local
+from ._entry import Access, BadArgument, Call, Command, Local
 from ._go import ASCII_SPACE, go_trim_space
 from ._replies import REFUSED, error
 from ._table import COMMANDS
@@ -87,28 +87,6 @@ class Leave:
     """`LEAVE`: end the sender's session; the ACK echoes `text`."""
 
     text: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """A well-formed command that needs the SDK (or the process) to answer.
-
-    Attributes:
-        word: the command word, e.g. `RESERVE`.
-        args: the words after it, decoded (UTF-8, invalid bytes replaced).
-        text: the trimmed command text, which an `ACK` reply echoes.
-        number: the parsed integer argument (capacity, amount, exit code), if the command has one.
-        seconds: the parsed `RESERVE` duration.
-        trusted: it came with a valid admin token (which lifts the reply-size limit); with
-            `insecure_admin` a bare admin command is accepted without being trusted.
-    """
-
-    word: str
-    args: tuple[str, ...]
-    text: bytes
-    number: int | None = None
-    seconds: float | None = None
-    trusted: bool = False
 
 
 Request = Echo | Reply | Join | Leave | Call
@@ -242,4 +220,4 @@ def _apply(command: Command, parts: list[bytes], text: bytes, trusted: bool, *, 
         elif arg.default is not None:
             values[arg.into] = arg.default
     args = tuple(p.decode(errors="replace") for p in parts[1:])
-    return Call(command.word, args, text, trusted=trusted, **values)
+    return Call(command, args, text, trusted=trusted, **values)

@@ -18,8 +18,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._dispatch import Dispatcher, Later
+from ._entry import Call
 from ._replies import ACK_PREFIX, ack, limit_reply
-from ._requests import MAX_DATAGRAM, Call, Parser, Reply, classify
+from ._requests import MAX_DATAGRAM, Parser, Reply, classify
 
 log = logging.getLogger(__name__)
 

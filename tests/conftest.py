@@ -62,8 +62,10 @@ TIERS: dict[str, str] = {
     "sdk/test_public_api.py": "unit",
     "sdk/test_sdk_calls.py": "loopback",
     "sdk/test_sdk_lifecycle.py": "loopback",
+    "sdk/test_tickets.py": "unit",
     "sdk/test_validation.py": "unit",
     "test_docs.py": "loopback",
+    "test_imports.py": "unit",
 }
 
 _HERE = Path(__file__).resolve().parent

@@ -240,7 +240,8 @@ def test_insecure_admin_accepts_bare_commands_without_trusting_them() -> None:
     enveloped = INSECURE.parse(b"ADMIN anything ALLOCATE")
     assert isinstance(enveloped, Call) and not enveloped.trusted
     both = Parser("s3cret", insecure_admin=True)
-    assert both.parse(b"ADMIN s3cret GET_PLAYERS") == Call("GET_PLAYERS", (), b"GET_PLAYERS", trusted=True)
+    trusted = both.parse(b"ADMIN s3cret GET_PLAYERS")
+    assert isinstance(trusted, Call) and trusted.trusted and trusted.word == "GET_PLAYERS"
     assert both.parse(b"ADMIN wrong GET_PLAYERS") == Reply(p.REFUSED, refused=True)
 
 
