@@ -28,6 +28,8 @@ INT64_MAX = 2**63 - 1
 _NAME_MAX = 63
 _KEY_MAX = _NAME_MAX - len("sdk-")
 _NAME = re.compile(r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN_MAX = 253
 _ANNOTATIONS_MAX_BYTES = 256 * 1024
 
 
@@ -111,4 +113,36 @@ def annotation_error(key: str, value: str) -> str | None:
         return error
     if len(value.encode()) > _ANNOTATIONS_MAX_BYTES:
         return f"invalid annotation value: {len(value.encode())} bytes; all annotations together hold 256 KiB"
+    return None
+
+
+def _is_name(text: str) -> bool:
+    """Whether `text` is a Kubernetes name part: 1-63 of `[-A-Za-z0-9_.]`, alphanumeric at both ends."""
+    return 0 < len(text) <= _NAME_MAX and _NAME.fullmatch(text) is not None
+
+
+def qualified_name_error(key: str) -> str | None:
+    """Why Kubernetes refuses `key` as a label or annotation key (`[prefix/]name`), or None."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and (
+        not prefix
+        or len(prefix) > _DNS_SUBDOMAIN_MAX
+        or not all(_DNS_LABEL.fullmatch(part) for part in prefix.split("."))
+    ):
+        return f"key {key!r}: the prefix must be a DNS subdomain (lower case, e.g. example.com/{name})"
+    if not _is_name(name):
+        return (
+            f"key {key!r}: the name must be 1-{_NAME_MAX} letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def label_value_error(value: str) -> str | None:
+    """Why Kubernetes refuses `value` as a label value (the whole value, as a cluster stores it), or None."""
+    if value and not _is_name(value):
+        return (
+            f"value {value!r}: at most {_NAME_MAX} letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit (or empty)"
+        )
     return None

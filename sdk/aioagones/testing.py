@@ -31,8 +31,8 @@ from typing import Any, Self
 from aioagones._constants import ENV_GRPC_HOST, ENV_GRPC_PORT, ENV_HTTP_PORT
 from aioagones._models import GameServer, State
 from aioagones.local._manifest import load_game_server
-from aioagones.local._rules import CounterAction, ListAction
 from aioagones.local._server import SidecarServer
+from aioagones.local._state import Allocation, CounterAction, ListAction
 
 __all__ = ["CounterAction", "ListAction", "LocalSidecar", "Manifest", "local_sidecar", "local_sidecar_manifest"]
 
@@ -41,7 +41,7 @@ Manifest = str | os.PathLike[str] | Mapping[str, Any] | None
 
 
 class LocalSidecar:
-    """A local Agones sidecar running in this process and event loop, for tests.
+    """A local Agones sidecar running in this process and event loop, for tests: the in-process class.
 
     Args:
         manifest: None for the reference default GameServer (as `sdk-server --local` serves it);
@@ -143,10 +143,12 @@ class LocalSidecar:
             RuntimeError: the sidecar is not running.
         """
         self._server.allocate(
-            labels=dict(labels or {}),
-            annotations=dict(annotations or {}),
-            counters=dict(counters or {}),
-            lists=dict(lists or {}),
+            Allocation(
+                labels=dict(labels or {}),
+                annotations=dict(annotations or {}),
+                counters=dict(counters or {}),
+                lists=dict(lists or {}),
+            )
         )
         return self.game_server
 

@@ -8,24 +8,24 @@ from typing import Any
 import pytest
 
 from aioagones._pb import sdk_pb2
-from aioagones.local import (
+from aioagones.local import default_game_server
+from aioagones.local._convert import game_server_pb
+from aioagones.local._rules import GameServerRules
+from aioagones.local._state import (
     Code,
     CounterState,
-    GameServerRules,
     GameServerState,
     HealthSpec,
     ListState,
     PlayerState,
     SidecarError,
-    default_game_server,
 )
-from aioagones.local._convert import game_server_pb
 
 T0 = 1000.0
 
 
 def snap(r: GameServerRules) -> sdk_pb2.GameServer:
-    return game_server_pb(r.state)
+    return game_server_pb(r.game_server)
 
 
 def rules(**changes: Any) -> GameServerRules:

@@ -1,14 +1,16 @@
 """The local Agones sidecar: for development on a laptop and for tests, no cluster needed.
 
-Run it with `agones-local-sidecar` (or `python -m aioagones.local`), or in-process with
-`SidecarServer` (tests usually want `aioagones.testing.LocalSidecar`).
+Run it with `agones-local-sidecar` (or `python -m aioagones.local`); in-process, the documented
+class is `aioagones.testing.LocalSidecar`. `SidecarServer` is the engine under both (and under
+`sample-game-server --run-local-sidecar`): it takes a `GameServerState` (`load_game_server`) and
+offers the cluster's hand synchronously; it is exported for those callers, not documented for games.
 
 What it does:
 
 - Serves `agones.dev.sdk.SDK`, `agones.dev.sdk.alpha.SDK` and `agones.dev.sdk.beta.SDK` over
   grpc.aio and, with `http_port`, as Agones' REST API (aiohttp), both from one table of calls
   (`_operations`) over one core, and logs each call in one line (`SetLabel(key='mode', value='ctf') -> ok`).
-- Acts as the cluster under `/local/...` on the HTTP port (and `SidecarServer.allocate()` ...):
+- Acts as the cluster under `/local/...` on the HTTP port (and `LocalSidecar.allocate()` ...):
   any state, a GameServerAllocation with metadata, counter and list actions, health checking off.
 - Without a manifest it serves the GameServer of Agones' `sdk-server --local` (name `local`,
   state `Ready`, port `default` 7777, counter `rooms`, list `players` ...).
@@ -26,45 +28,17 @@ What it does:
 - On stop, open watch and health streams end with UNAVAILABLE, as when a sidecar goes away.
 """
 
-from aioagones.local._host import local_addresses
-from aioagones.local._manifest import (
-    ManifestError,
-    default_game_server,
-    game_server_from_manifest,
-    load_game_server,
-    read_manifest,
-)
-from aioagones.local._rules import (
-    Code,
-    CounterAction,
-    CounterState,
-    GameServerRules,
-    GameServerState,
-    HealthSpec,
-    ListAction,
-    ListState,
-    PlayerState,
-    SidecarError,
-)
+from aioagones.local._manifest import default_game_server, load_game_server
+from aioagones.local._reader import ManifestError
 from aioagones.local._server import DEFAULT_PORT, SidecarServer
+from aioagones.local._state import GameServerState, SidecarError
 
 __all__ = [
     "DEFAULT_PORT",
-    "Code",
-    "CounterAction",
-    "CounterState",
-    "GameServerRules",
     "GameServerState",
-    "HealthSpec",
-    "ListAction",
-    "ListState",
     "ManifestError",
-    "PlayerState",
     "SidecarError",
     "SidecarServer",
     "default_game_server",
-    "game_server_from_manifest",
     "load_game_server",
-    "local_addresses",
-    "read_manifest",
 ]

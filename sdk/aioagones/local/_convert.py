@@ -17,7 +17,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from aioagones._pb import beta_pb2, sdk_pb2
-from aioagones.local._rules import CounterState, GameServerState, ListState
+from aioagones.local._state import CounterState, GameServerState, ListState
 
 __all__ = ["counter_pb", "from_json", "game_server_pb", "list_pb", "to_json"]
 

@@ -5,16 +5,7 @@ same `SidecarCore`. Bodies are read and replies written as grpc-gateway does (se
 errors are `{"code", "message", "details": []}` with grpc-gateway's HTTP status for the gRPC code.
 A known path with the wrong method answers 501, an unknown path 404, as the real sidecar does.
 
-`/local/...` is ours (the real sidecar has no such prefix): what only the cluster does.
-
-- `GET /local/gameserver`: the GameServer (as `/gameserver`, but not recorded as an SDK call).
-- `POST /local/state` `{"state": "Reserved"}`: put the GameServer into any state.
-- `POST /local/allocate`: a GameServerAllocation's `spec` (or the whole object):
-  `{"metadata": {"labels": {...}, "annotations": {...}}, "counters": {"rooms": {"action":
-  "Increment", "amount": 1, "capacity": 10}}, "lists": {"players": {"addValues": ["p1"],
-  "deleteValues": [], "capacity": 10}}}`; answers `{"state": "Allocated", "gameServerName", "address",
-  "addresses", "ports", "warnings"}`.
-- `POST /local/health` `{"checking": false}`: stop (or, with true, resume) health checking.
+`/local/...` (`_control`) is ours (the real sidecar has no such prefix): what only the cluster does.
 
 aiohttp is the server: asyncio-native, well kept, with streamed (chunked) responses and handler
 cancellation when a client goes away, which the watch stream needs. Only this module imports it.
@@ -34,10 +25,12 @@ from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from aioagones.local._convert import from_json, game_server_pb, to_json
+from aioagones.local._control import CONTROL_ROUTES, BadRequest, ControlRoute
+from aioagones.local._convert import from_json, to_json
 from aioagones.local._core import SidecarCore
+from aioagones.local._dispatch import dispatch
 from aioagones.local._operations import OPERATIONS, Operation, Streaming
-from aioagones.local._rules import CounterAction, ListAction, SidecarError
+from aioagones.local._state import SidecarError
 
 __all__ = ["HttpFrontEnd"]
 
@@ -65,10 +58,6 @@ _STATUS = {
 }
 
 _Handler = Callable[[web.BaseRequest, dict[str, str]], Awaitable[web.StreamResponse]]
-
-
-class _BadRequest(Exception):
-    """A request body or parameter that cannot be read: INVALID_ARGUMENT."""
 
 
 def _json(body: object, status: int = 200) -> web.Response:
@@ -108,7 +97,7 @@ async def _read_json(request: web.BaseRequest) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _BadRequest(f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise BadRequest(f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
 def _set_path(msg: Message, path: str, value: str) -> None:
@@ -141,7 +130,7 @@ async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str,
                 with_mask: Any = msg
                 with_mask.update_mask.paths.extend(paths)
     except json_format.ParseError as exc:
-        raise _BadRequest(str(exc)) from None
+        raise BadRequest(str(exc)) from None
     for path, value in params.items():
         _set_path(msg, path, value)
     return msg
@@ -156,13 +145,8 @@ class HttpFrontEnd:
         for op in OPERATIONS:
             pattern, fields = _compile(op.http_path)
             self._routes.append(_Route(op.http_method, pattern, fields, self._operation(op)))
-        for method, path, handle in (
-            ("GET", "/local/gameserver", self._local_game_server),
-            ("POST", "/local/state", self._local_state),
-            ("POST", "/local/allocate", self._local_allocate),
-            ("POST", "/local/health", self._local_health),
-        ):
-            self._routes.append(_Route(method, re.compile(re.escape(path)), (), handle))
+        for route in CONTROL_ROUTES:
+            self._routes.append(_Route(route.method, re.compile(re.escape(route.path)), (), self._control(route)))
         self._runner: web.ServerRunner | None = None
 
     async def start(self, host: str, port: int) -> int:
@@ -203,7 +187,7 @@ class HttpFrontEnd:
             params = {field: match[f"f{i}"] for i, field in enumerate(route.fields)}
             try:
                 return await route.handle(request, params)
-            except _BadRequest as exc:
+            except BadRequest as exc:
                 return _error("INVALID_ARGUMENT", str(exc))
             except SidecarError as exc:
                 return _error(exc.code.name, exc.message)
@@ -215,7 +199,7 @@ class HttpFrontEnd:
         core = self._core
 
         async def unary(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-            return _json(to_json(core.run(op, await _request_of(op, request, params))))
+            return _json(to_json(dispatch(core, op, await _request_of(op, request, params))))
 
         async def health(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
             await _request_of(op, request, params)
@@ -247,100 +231,11 @@ class HttpFrontEnd:
             return watch
         return unary
 
-    # -- /local/... ------------------------------------------------------------------------
+    def _control(self, route: ControlRoute) -> _Handler:
+        async def handle(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+            return _json(route.run(self._core, await _read_json(request)))
 
-    async def _local_game_server(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-        return _json(to_json(game_server_pb(self._core.rules.state)))
-
-    async def _local_state(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-        body = _object(await _read_json(request))
-        state = body.get("state")
-        if not isinstance(state, str):
-            raise _BadRequest('expected {"state": "<a GameServer state, e.g. Reserved>"}')
-        self._core.set_state(state)
-        return _json(to_json(game_server_pb(self._core.rules.state)))
-
-    async def _local_allocate(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-        body = _object(await _read_json(request))
-        spec = _object(body.get("spec", body), "spec")
-        meta = _object(spec.get("metadata"), "metadata")
-        counters = {
-            name: CounterAction(
-                action=_opt(action, "action", str, f"counters.{name}"),
-                amount=_opt(action, "amount", int, f"counters.{name}"),
-                capacity=_opt(action, "capacity", int, f"counters.{name}"),
-            )
-            for name, action in _object(spec.get("counters"), "counters").items()
-        }
-        lists = {
-            name: ListAction(
-                add_values=tuple(_strings(action.get("addValues"), f"lists.{name}.addValues")),
-                delete_values=tuple(_strings(action.get("deleteValues"), f"lists.{name}.deleteValues")),
-                capacity=_opt(action, "capacity", int, f"lists.{name}"),
-            )
-            for name, action in _object(spec.get("lists"), "lists").items()
-        }
-        warnings = self._core.allocate(
-            labels=_string_map(meta.get("labels"), "metadata.labels"),
-            annotations=_string_map(meta.get("annotations"), "metadata.annotations"),
-            counters=counters,
-            lists=lists,
-        )
-        gs = to_json(game_server_pb(self._core.rules.state))
-        status = gs["status"]
-        return _json(
-            {
-                "state": "Allocated",
-                "gameServerName": gs["object_meta"]["name"],
-                "address": status["address"],
-                "addresses": status["addresses"],
-                "ports": status["ports"],
-                "warnings": warnings,
-            }
-        )
-
-    async def _local_health(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-        checking = _object(await _read_json(request)).get("checking")
-        if not isinstance(checking, bool):
-            raise _BadRequest('expected {"checking": false} (stop health checking) or {"checking": true} (resume)')
-        self._core.set_health_checking(checking)
-        return _json({"checking": checking})
-
-
-def _object(value: object, where: str = "the body") -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _BadRequest(f"{where}: expected a JSON object")
-    return {str(k): v for k, v in value.items()}
-
-
-def _opt(action: object, key: str, kind: type[Any], where: str) -> Any:
-    if not isinstance(action, dict):
-        raise _BadRequest(f"{where}: expected a JSON object")
-    value = action.get(key)
-    if value is None:
-        return None
-    if kind is int and isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-        value = int(value)  # int64 may come as a string, as Kubernetes writes it
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise _BadRequest(f"{where}.{key}: expected {'an integer' if kind is int else 'a string'}")
-    return value
-
-
-def _strings(value: object, where: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _BadRequest(f"{where}: expected a list of strings")
-    return value
-
-
-def _string_map(value: object, where: str) -> dict[str, str]:
-    items = _object(value, where)
-    if not all(isinstance(v, str) for v in items.values()):
-        raise _BadRequest(f"{where}: expected a mapping of strings")
-    return items
+        return handle
 
 
 def _bind(host: str, port: int) -> list[socket.socket]:

@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 from aioagones._pb import alpha_pb2, beta_pb2, sdk_pb2
 from aioagones.local._convert import counter_pb, game_server_pb, list_pb
 from aioagones.local._core import SidecarCore, rfc3339
-from aioagones.local._rules import Code, SidecarError
+from aioagones.local._state import Code, SidecarError
 
 __all__ = ["OPERATIONS", "Operation", "Streaming"]
 
@@ -186,7 +186,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         SDK, "GetGameServer", sdk_pb2.Empty, sdk_pb2.GameServer, "GET", "/gameserver", None, "gameserver",
-        lambda core, _: game_server_pb(core.rules.state),
+        lambda core, _: game_server_pb(core.rules.game_server),
         show=lambda gs: f"{gs.object_meta.name}, state {gs.status.state}",
     ),
     Operation(

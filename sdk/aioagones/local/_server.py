@@ -26,8 +26,9 @@ from aioagones._pb import sdk_pb2
 from aioagones.local._convert import game_server_pb
 from aioagones.local._core import SidecarCore
 from aioagones.local._reload import ManifestWatcher
-from aioagones.local._rules import CounterAction, GameServerRules, GameServerState, ListAction
+from aioagones.local._rules import GameServerRules
 from aioagones.local._servicers import add_services
+from aioagones.local._state import Allocation, GameServerState
 
 if TYPE_CHECKING:
     from aioagones.local._http import HttpFrontEnd
@@ -110,7 +111,7 @@ class SidecarServer:
 
     def snapshot(self) -> sdk_pb2.GameServer:
         """The current GameServer as a protobuf message."""
-        return game_server_pb(self.rules.state)
+        return game_server_pb(self.rules.game_server)
 
     async def changes(self) -> AsyncGenerator[sdk_pb2.GameServer]:
         """The current GameServer, then every change while the server runs.
@@ -168,7 +169,7 @@ class SidecarServer:
             self._reloader = asyncio.create_task(
                 self._manifest.run(self.rules, core.publish, self._clock), name="aioagones.local reload"
             )
-        gs = self.rules.state
+        gs = self.rules.game_server
         logger.info("serving GameServer %r (state %s) on %s", gs.name, gs.state, self.address)
         if self.http_port is not None:
             logger.info("serving the REST API on %s", format_host_port(self.host, self.http_port))
@@ -221,21 +222,14 @@ class SidecarServer:
         """
         self._running_core().set_state(state)
 
-    def allocate(
-        self,
-        *,
-        labels: dict[str, str] | None = None,
-        annotations: dict[str, str] | None = None,
-        counters: dict[str, CounterAction] | None = None,
-        lists: dict[str, ListAction] | None = None,
-    ) -> list[str]:
+    def allocate(self, allocation: Allocation) -> list[str]:
         """As the cluster: a GameServerAllocation, applied as Agones' allocator does; returns its warnings.
 
         Raises:
             SidecarError: the GameServer is not Ready or Allocated, or the allocation is invalid.
             RuntimeError: the server is not running.
         """
-        return self._running_core().allocate(labels=labels, annotations=annotations, counters=counters, lists=lists)
+        return self._running_core().allocate(allocation)
 
     def set_health_checking(self, enabled: bool) -> None:
         """As the cluster: stop (False) or resume (True) health checking.
@@ -263,11 +257,11 @@ class SidecarServer:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.0, deadline - self._clock())):
                         await core.changed.wait()
-            before = rules.state.state
+            before = rules.game_server.state
             rules.tick(self._clock())
-            after = rules.state.state
+            after = rules.game_server.state
             if after != before and after == "Unhealthy":
-                health = rules.state.health
+                health = rules.game_server.health
                 logger.warning(
                     "no health ping for %d s (failureThreshold %d x periodSeconds %d): state %s -> Unhealthy, "
                     "for good (a manifest with spec.health.disabled: true turns health checking off)",

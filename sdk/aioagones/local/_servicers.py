@@ -18,8 +18,9 @@ from google.protobuf.message import Message
 
 from aioagones._pb import sdk_pb2
 from aioagones.local._core import STOPPING, SidecarCore
+from aioagones.local._dispatch import dispatch
 from aioagones.local._operations import OPERATIONS, Operation, Streaming
-from aioagones.local._rules import SidecarError
+from aioagones.local._state import SidecarError
 
 __all__ = ["add_services"]
 
@@ -31,7 +32,7 @@ _Context = grpc.aio.ServicerContext[Any, Any]
 def _unary(core: SidecarCore, op: Operation) -> Callable[[Message, _Context], Awaitable[Message]]:
     async def handle(request: Message, context: _Context) -> Message:
         try:
-            return core.run(op, request)
+            return dispatch(core, op, request)
         except SidecarError as exc:
             await context.abort(grpc.StatusCode[exc.code.name], exc.message)
 

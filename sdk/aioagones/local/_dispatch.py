@@ -1,0 +1,39 @@
+"""Running one operation of the table on the core: record it, run it, log it in one line, publish.
+
+Kept out of `SidecarCore` so that the core knows nothing of the table's format (`Operation`), and
+`_operations` (the table) is a leaf the front ends and this module read.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from google.protobuf.message import Message
+
+from aioagones.local._core import SidecarCore
+from aioagones.local._operations import Operation
+from aioagones.local._state import SidecarError
+
+__all__ = ["dispatch"]
+
+logger = logging.getLogger("aioagones.local._core")  # the one logger of the calls' lines, as before
+
+
+def dispatch(core: SidecarCore, op: Operation, request: Any) -> Message:
+    """Record `op`, run it on `core`, log `Method(args) -> result` and publish a change.
+
+    Raises:
+        SidecarError: the rules refuse the call (logged with its code; nothing changed).
+    """
+    core.record(*op.finer_calls(request), op.call)
+    try:
+        reply = op.run(core, request)
+    except SidecarError as exc:
+        logger.info("%s(%s) -> %s: %s", op.method, op.args(request), exc.code.name, exc.message)
+        raise
+    if logger.isEnabledFor(logging.INFO):
+        shown = op.show(reply) if op.show is not None else f"state {core.rules.game_server.state}"
+        logger.info("%s(%s) -> %s", op.method, op.args(request), shown)
+    core.publish()
+    return reply
