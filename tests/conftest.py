@@ -32,6 +32,7 @@ TIERS: dict[str, str] = {
     "local/test_convert.py": "unit",
     "local/test_differences.py": "loopback",
     "local/test_http.py": "loopback",
+    "local/test_http_guard.py": "loopback",
     "local/test_manifest.py": "unit",
     "local/test_operations.py": "unit",
     "local/test_quick_start.py": "loopback",
