@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from aioagones.local._state import printable
 from sample_server import protocol as p
 from sample_server._cli import announce_admin, parse_args, start_metrics
 from sample_server._config import ServerConfig
@@ -249,3 +250,22 @@ async def test_public_reads_beyond_a_source_budget_get_no_reply() -> None:
             assert r.server.metrics.reads_throttled == 1
             assert await other.ask(b"GAMESERVER") == b"NAME: local\n"  # a budget of its own
         assert 'sample_server_errors_total{kind="read_throttled"} 1' in r.server.metrics.render()
+
+
+# --------------------------------------------------------------------------- log injection
+
+
+async def test_a_counter_name_cannot_forge_a_line_of_the_sidecars_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="aioagones.local")
+    async with running(ServerConfig(insecure_admin=True)) as r:  # public reads then reach the sidecar
+        with Client("::1", r.port) as c:
+            assert await c.ask(b"GET_COUNTER_COUNT nope\nERROR\x1b[31m forged") == b"ERROR: -1\n"
+            assert await c.ask(b"INCREMENT_COUNTER rooms\r\nforged 1") == p.TOO_LONG
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("aioagones.local")]
+    refused = [line for line in lines if "nope" in line]
+    assert refused and all("\n" not in line and "\x1b" not in line and "\r" not in line for line in lines)
+    assert "counter not found: nope\\nERROR\\x1b[31m" in refused[-1]
+
+
+def test_printable_escapes_what_could_end_a_line() -> None:
+    assert printable("a\nb\r\x1b\x00\u2028\x85 é ü") == "a\\nb\\r\\x1b\\x00\\u2028\\x85 é ü"

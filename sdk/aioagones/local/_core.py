@@ -24,7 +24,7 @@ from aioagones._pb import sdk_pb2
 from aioagones.local import _cluster
 from aioagones.local._convert import game_server_pb
 from aioagones.local._rules import GameServerRules
-from aioagones.local._state import Allocation, SidecarError
+from aioagones.local._state import Allocation, SidecarError, printable
 
 __all__ = ["STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
 
@@ -144,9 +144,9 @@ class SidecarCore:
         try:
             result = change()
         except SidecarError as exc:
-            logger.info("cluster: %s -> %s: %s", what, exc.code.name, exc.message)
+            logger.info("cluster: %s -> %s: %s", printable(what), exc.code.name, printable(exc.message))
             raise
-        logger.info("cluster: %s -> state %s", what, self.rules.game_server.state)
+        logger.info("cluster: %s -> state %s", printable(what), self.rules.game_server.state)
         self.publish()
         return result
 
@@ -161,7 +161,7 @@ class SidecarCore:
             lambda: _cluster.apply_allocation(self.rules, allocation, timestamp=rfc3339(self.wall_clock())),
         )
         for warning in warnings:
-            logger.warning("cluster: GameServerAllocation: %s", warning)
+            logger.warning("cluster: GameServerAllocation: %s", printable(warning))
         return warnings
 
     def set_health_checking(self, enabled: bool) -> None:

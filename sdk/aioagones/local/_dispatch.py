@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 
 from aioagones.local._core import SidecarCore
 from aioagones.local._operations import Operation
-from aioagones.local._state import SidecarError
+from aioagones.local._state import SidecarError, printable
 
 __all__ = ["dispatch"]
 
@@ -30,10 +30,11 @@ def dispatch(core: SidecarCore, op: Operation, request: Any) -> Message:
     try:
         reply = op.run(core, request)
     except SidecarError as exc:
-        logger.info("%s(%s) -> %s: %s", op.method, op.args(request), exc.code.name, exc.message)
+        # the message may quote what the caller sent (a counter name): one line, whatever it holds
+        logger.info("%s(%s) -> %s: %s", op.method, op.args(request), exc.code.name, printable(exc.message))
         raise
     if logger.isEnabledFor(logging.INFO):
         shown = op.show(reply) if op.show is not None else f"state {core.rules.game_server.state}"
-        logger.info("%s(%s) -> %s", op.method, op.args(request), shown)
+        logger.info("%s(%s) -> %s", op.method, op.args(request), printable(shown))
     core.publish()
     return reply
