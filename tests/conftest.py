@@ -37,6 +37,7 @@ TIERS: dict[str, str] = {
     "local/test_operations.py": "unit",
     "local/test_quick_start.py": "loopback",
     "local/test_reload.py": "loopback",
+    "local/test_reload_partial.py": "unit",
     "local/test_requests.py": "loopback",
     "local/test_rest_conformance.py": "loopback",
     "local/test_rules.py": "unit",

@@ -35,6 +35,7 @@ __all__ = [
     "game_server_from_manifest",
     "load_game_server",
     "name_suffix",
+    "parse_manifest",
     "read_manifest",
 ]
 
@@ -80,6 +81,15 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return parse_manifest(text, path)
+
+
+def parse_manifest(text: str, path: str | Path) -> dict[str, Any]:
+    """Parse a manifest's text (YAML or JSON) read from `path` (named in errors).
+
+    Raises:
+        ManifestError: the text is not YAML/JSON, or not a mapping.
+    """
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
