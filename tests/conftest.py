@@ -25,6 +25,7 @@ TIERS: dict[str, str] = {
     "loadtest/test_distributed.py": "loopback",
     "loadtest/test_histogram.py": "unit",
     "loadtest/test_loadtest.py": "loopback",
+    "local/test_calls_bound.py": "loopback",
     "local/test_cli.py": "loopback",
     "local/test_cli_reload.py": "loopback",
     "local/test_cluster.py": "loopback",

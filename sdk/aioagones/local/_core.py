@@ -26,7 +26,7 @@ from aioagones.local._convert import game_server_pb
 from aioagones.local._rules import GameServerRules
 from aioagones.local._state import Allocation, SidecarError, printable
 
-__all__ = ["STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
+__all__ = ["MAX_CALLS", "STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,10 @@ class _Watcher:
             self._ready.clear()
             await self._ready.wait()
         return None if self.closed else self._backlog.popleft()
+
+
+MAX_CALLS = 10_000
+"""How many of the latest call names `SidecarCore.calls` keeps (at most twice as many between trims)."""
 
 
 class SidecarCore:
@@ -137,8 +141,14 @@ class SidecarCore:
                 self._streams_done.set()
 
     def record(self, *calls: str) -> None:
-        """Note calls received, by the names Agones' conformance test expects (`ready`, `health` ...)."""
+        """Note calls received, by the names Agones' conformance test expects (`ready`, `health` ...).
+
+        Only the last `MAX_CALLS` are kept: a sidecar runs for days and a game pings every few
+        seconds. The list is trimmed in place (others hold it) and in batches, so a call costs O(1).
+        """
         self.calls += calls
+        if len(self.calls) > 2 * MAX_CALLS:
+            del self.calls[:-MAX_CALLS]
 
     def _cluster(self, what: str, change: Callable[[], _T]) -> _T:
         try:

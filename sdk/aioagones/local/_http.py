@@ -217,7 +217,7 @@ class HttpFrontEnd:
             return _json({})
 
         async def watch(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-            core.calls.append(op.call)
+            core.record(op.call)
             response = web.StreamResponse(headers={"Content-Type": "application/json"})
             response.enable_chunked_encoding()
             await response.prepare(request)

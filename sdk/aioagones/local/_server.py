@@ -80,7 +80,9 @@ class SidecarServer:
         self._reloader: asyncio.Task[None] | None = None
         self._http: HttpFrontEnd | None = None
         self.calls: list[str] = []
-        """The names of the calls received, in order, Agones conformance style (`ready`, `health` ...)."""
+        """The names of the latest calls received, in order, Agones conformance style (`ready`, `health` ...).
+
+        Bounded (`_core.MAX_CALLS` to twice that), so a long run with health pings does not grow it."""
 
     @property
     def address(self) -> str:
