@@ -284,12 +284,17 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
 def _admin_token(args: argparse.Namespace) -> str | None:
     """The token, surrounding white space stripped (a Secret file ends in a newline); None: none."""
     token: str | None = args.admin_token
+    args.admin_token_file_missing = False
     if args.admin_token_file is not None:
         if token is not None:
             fail("set --admin-token or --admin-token-file, not both")
         try:
             with open(args.admin_token_file, encoding="utf-8") as f:
                 token = f.read()
+        except FileNotFoundError:
+            # An optional Secret that was not created mounts no file: no token, admin refused (said at start).
+            args.admin_token_file_missing = True
+            return None
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"--admin-token-file: cannot read {args.admin_token_file!r}: {exc}")
     if token is None:

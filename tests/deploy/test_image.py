@@ -486,12 +486,30 @@ async def started(argv: list[str], env: dict[str, str], cwd: Path, log: Path) ->
                 await process.wait()
 
 
-def _resolve_env(container: Json, admin_token: str) -> dict[str, str]:
-    """The container's env as the kubelet would set it; a Secret's value is a token made up here."""
+def _resolve_env(pod: Json, container: Json, admin_token: str, mounts: Path) -> dict[str, str]:
+    """The container's env as the kubelet would set it; a Secret's value is a token made up here.
+
+    A Secret mounted as a volume is written under `mounts` (each key a file holding the token),
+    and an env value naming a file under its mount path is rewritten to point there.
+    """
+    secrets_at: dict[str, Path] = {}
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        volume = volumes[mount["name"]]
+        if "secret" not in volume:
+            pytest.fail(f"volume {mount['name']}: only Secret volumes are replayed")
+        directory = mounts / mount["name"]
+        directory.mkdir(parents=True)
+        (directory / "token").write_text(admin_token + "\n", encoding="utf-8")  # as a Secret's key file
+        secrets_at[mount["mountPath"].rstrip("/") + "/"] = directory
     resolved: dict[str, str] = {}
     for variable in container.get("env", []):
         if "value" in variable:
-            resolved[variable["name"]] = str(variable["value"])
+            value = str(variable["value"])
+            for prefix, directory in secrets_at.items():
+                if value.startswith(prefix):
+                    value = str(directory / value.removeprefix(prefix))
+            resolved[variable["name"]] = value
         elif "secretKeyRef" in variable.get("valueFrom", {}):
             resolved[variable["name"]] = admin_token
         else:
@@ -561,7 +579,7 @@ async def test_the_image_starts_with_the_manifest(
     env = {
         **clean,
         **image.env,
-        **_resolve_env(container, admin_token),
+        **_resolve_env(spec["template"]["spec"], container, admin_token, tmp_path / "secrets"),
         "AGONES_SDK_GRPC_PORT": str(grpc_port),
         "AGONES_SDK_HTTP_PORT": str(_any_free_port(socket.SOCK_STREAM)),
     }
@@ -621,7 +639,7 @@ async def test_the_image_starts_with_the_manifest(
                     assert await tcp_ask(host, port, b"hello\n") == b"ACK TCP: hello\n", logs()
 
             # 4. The admin token from the Secret is the one the server accepts.
-            if "ADMIN_TOKEN" in env:
+            if "ADMIN_TOKEN" in env or "ADMIN_TOKEN_FILE" in env:
                 reply = await udp_ask("127.0.0.1", port, f"ADMIN {admin_token} GAMESERVER".encode(), timeout=5)
                 assert reply == f"NAME: {doc['metadata']['name']}\n".encode(), logs()
 
