@@ -115,14 +115,17 @@ class UdpEndpoint:
         try:
             session = self._sessions.by_address.get(addr)
             if session is not None:
-                session.last_seen = now
+                if session.secret in data:  # proven: the sender knows the session's secret
+                    session.last_seen = now
+                else:
+                    session = None  # from the address but not proven: it could be spoofed
             text, bad = classify(data)
             if bad is not None:
                 m.malformed[bad] += 1
             if text is not None:
                 return ACK_PREFIX + text + b"\n"
             req = self._parser.parse(data)
-            # trust lifts the amplification limit: a joined peer or the admin token (never --insecure-admin:
+            # trust lifts the amplification limit: a proven session or the admin token (never --insecure-admin:
             # anyone may send its bare commands, so they prove nothing about the source address)
             trusted = session is not None or (isinstance(req, Call | Reply) and req.trusted)
             outcome = self._dispatcher.dispatch(req, addr, now, ack)
