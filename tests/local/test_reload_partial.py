@@ -86,3 +86,15 @@ def test_a_rename_over_the_file_is_applied(tmp_path: Path) -> None:
     assert watcher.poll(rules, now=1.0) is False
     assert watcher.poll(rules, now=1.25) is True
     assert rules.game_server.labels["mode"] == "ctf"
+
+
+def test_a_truncated_file_waits_for_its_content(tmp_path: Path) -> None:
+    path = tmp_path / "gs.yaml"
+    watcher, rules = _start(path)
+    path.write_text("")  # the truncate of a write in place, its content still to come
+    assert watcher.poll(rules, now=1.0) is False
+    assert watcher.poll(rules, now=1.25) is False  # no "edit ignored" for a file that is only empty for now
+    path.write_text(EDITED)
+    assert watcher.poll(rules, now=1.5) is False
+    assert watcher.poll(rules, now=1.75) is True
+    assert rules.game_server.labels["mode"] == "ctf"

@@ -20,11 +20,13 @@ import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TypeVar
 
+from aioagones._models import State
 from aioagones._pb import sdk_pb2
 from aioagones.local import _cluster
+from aioagones.local._cluster import RESET_COMMAND
 from aioagones.local._convert import game_server_pb
 from aioagones.local._rules import GameServerRules
-from aioagones.local._state import Allocation, SidecarError, printable
+from aioagones.local._state import Allocation, GameServerState, SidecarError, printable
 
 __all__ = ["MAX_CALLS", "STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
 
@@ -80,8 +82,11 @@ class SidecarCore:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        fresh: Callable[[], GameServerState] | None = None,
     ) -> None:
         self.rules = rules
+        self._fresh = fresh
+        self._peers: set[str] = set()
         self.clock = clock
         self.wall_clock = wall_clock
         self.calls: list[str] = []
@@ -139,6 +144,44 @@ class SidecarCore:
             self._streams -= 1
             if not self._streams:
                 self._streams_done.set()
+
+    def connect(self, peer: str | None) -> None:
+        """A game called from `peer` (its connection; None: unknown): start the health clock, or replace
+        an Unhealthy GameServer when the peer is new, as a Fleet replaces one for a new game process."""
+        if peer is not None and peer not in self._peers:
+            self._peers.add(peer)
+            if self.rules.game_server.state == State.UNHEALTHY and self._fresh is not None:
+                self.reset(f"a new game process connected ({peer}) to an Unhealthy GameServer")
+        if self.rules.connected(self.clock()):
+            self.changed.set()  # a health deadline now exists: wake the timer task
+            gs = self.rules.game_server
+            health = gs.health
+            if health.disabled or not self.rules.health_checking:
+                logger.info("a game connected: health checking is off for GameServer %r", gs.name)
+            else:
+                logger.info(
+                    "a game connected: health checking starts (Unhealthy after %d s, then %d s, without a ping)",
+                    health.initial_delay_seconds + health.failure_threshold * health.period_seconds,
+                    health.failure_threshold * health.period_seconds,
+                )
+
+    def reset(self, why: str) -> None:
+        """Start over with a fresh GameServer from the same manifest (health clock waiting for a game)."""
+        if self._fresh is None:
+            raise RuntimeError("this sidecar has no manifest to start over from")  # pragma: no cover
+        old = self.rules.game_server
+        self.rules.reset(self._fresh())
+        new = self.rules.game_server
+        logger.warning(
+            "cluster: %s: GameServer %r (state %s) replaced by a fresh GameServer %r (state %s) from the same "
+            "manifest, as a Fleet would replace it",
+            why,
+            old.name,
+            old.state,
+            new.name,
+            new.state,
+        )
+        self.publish()
 
     def record(self, *calls: str) -> None:
         """Note calls received, by the names Agones' conformance test expects (`ready`, `health` ...).
@@ -206,3 +249,35 @@ class SidecarCore:
     def watching(self) -> int:
         """Watchers open right now."""
         return len(self._watchers)
+
+    async def run_timer(self) -> None:
+        """Forever (until cancelled): apply what falls due (a Reserve running out, missed pings) and publish it."""
+        rules, core = self.rules, self
+        while True:
+            deadline = rules.next_deadline()
+            core.changed.clear()
+            if deadline is None:
+                await core.changed.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, deadline - self.clock())):
+                        await core.changed.wait()
+            before = rules.game_server.state
+            rules.tick(self.clock())
+            after = rules.game_server.state
+            if after != before and after == "Unhealthy":
+                health = rules.game_server.health
+                logger.warning(
+                    "no health ping for %d s (failureThreshold %d x periodSeconds %d): state %s -> Unhealthy, "
+                    "for good for this game; the next game process to connect gets a fresh GameServer, as a "
+                    "Fleet would replace it, or run `%s` (a manifest with spec.health.disabled: true turns "
+                    "health checking off)",
+                    health.failure_threshold * health.period_seconds,
+                    health.failure_threshold,
+                    health.period_seconds,
+                    before,
+                    RESET_COMMAND,
+                )
+            elif after != before:
+                logger.info("reservation ran out: state %s -> %s", before, after)
+            core.publish()

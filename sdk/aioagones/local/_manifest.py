@@ -50,8 +50,12 @@ PortAllocator = Callable[[str, set[int]], int]
 """Called with a protocol (`UDP`, `TCP` or `TCPUDP`) and the ports already taken; returns a free port."""
 
 
-def default_game_server(now: float) -> GameServerState:
-    """The GameServer the reference `sdk-server --local` serves when given no file."""
+def default_game_server(now: float, addresses: Sequence[str] = ()) -> GameServerState:
+    """The GameServer the reference `sdk-server --local` serves when given no file.
+
+    `addresses` (this machine's, as for a manifest) are listed as `PodIP` entries; the reference
+    lists none, which leaves a game that looks for its Pod IPs with nothing to show.
+    """
     return GameServerState(
         name="local",
         namespace="default",
@@ -65,6 +69,7 @@ def default_game_server(now: float) -> GameServerState:
         state=State.READY,
         address="127.0.0.1",
         ports=[("default", 7777)],
+        addresses=[("PodIP", a) for a in addresses],
         players=PlayerState(),
         counters={"rooms": CounterState(count=1, capacity=10)},
         lists={"players": ListState(capacity=100, values=["test0", "test1", "test2"])},
@@ -295,7 +300,7 @@ def load_game_server(manifest: str | Path | Mapping[str, Any] | None) -> GameSer
     """
     now = time.time()
     if manifest is None:
-        return default_game_server(now)
+        return default_game_server(now, local_addresses())
     doc = read_manifest(manifest) if isinstance(manifest, str | Path) else manifest
     try:
         return game_server_from_manifest(

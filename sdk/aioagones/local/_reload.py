@@ -26,7 +26,7 @@ that lacks the rest: applied, it would drop every counter and list below the cut
 version of the file (its inode, size, modification and change times) is applied only when a
 second look, one poll later, sees it unchanged; the bytes are read from one open file whose
 metadata must be the same before and after the read (else the next poll tries again); and a
-file that does not end with a newline, as a cut mid-line does not, waits `SETTLE_SECONDS`
+file that does not end with a newline (an empty one, a cut mid-line) waits `SETTLE_SECONDS`
 unchanged. A writer that pauses longer than that mid-write can still be caught half-way:
 editors that save by renaming a complete file over the old one never are.
 """
@@ -266,8 +266,8 @@ class ManifestWatcher:
             return False
         if data is None:
             return False  # it changed while being read: the next look starts over
-        if data and not data.endswith(b"\n") and now - self._pending_since < SETTLE_SECONDS:
-            return False  # cut mid-line, perhaps: give the writer time to finish
+        if not data.endswith(b"\n") and now - self._pending_since < SETTLE_SECONDS:
+            return False  # empty, or cut mid-line, perhaps: give the writer time to finish
         self._seen, self._pending = signature, None
         return self.apply(rules, now, data.decode("utf-8", errors="replace"))
 
