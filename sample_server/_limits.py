@@ -5,16 +5,16 @@ counting single IPv6 addresses would limit nobody); an IPv4-mapped IPv6 address 
 IPv4 address, so the dual-stack socket sees one source either way.
 
 `SourceBuckets` keeps a fixed number of token buckets and maps each source to one of them by a
-keyed hash (a random key per process, so nobody can aim many sources at one bucket on purpose).
+keyed hash (Python's SipHash with a random key per process, so nobody can aim many sources at one
+bucket on purpose).
 Memory does not grow with the number of sources; two sources that share a bucket share its
 budget, which errs on the side of refusing. Time enters as an argument; no I/O here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import os
+import socket
 from collections.abc import Hashable
 from typing import Any
 
@@ -25,17 +25,19 @@ def source_of(peer: Hashable) -> str:
     """The source a peer counts as: its IPv4 address or its IPv6 /64, as text.
 
     `peer` is a socket address (`(host, port, ...)`) or a TCP peer (`("tcp", host, port, ...)`).
+    Hosts come from the socket, so in canonical form: a string test tells the families apart
+    (this runs for every refusal and public read, where `ipaddress` would cost microseconds).
     """
     host = _host(peer)
+    if ":" not in host:
+        return host  # IPv4
+    if host.startswith("::ffff:") and "." in host:
+        return host[7:]  # IPv4-mapped: the same source as over IPv4
     try:
-        ip = ipaddress.ip_address(host.partition("%")[0])
-    except ValueError:
+        packed = socket.inet_pton(socket.AF_INET6, host.partition("%")[0])
+    except OSError:
         return host
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
+    return packed[:8].hex() + "/64"
 
 
 def _host(peer: Any) -> str:
@@ -63,11 +65,11 @@ class SourceBuckets:
         self._slots = slots
         self._tokens = [burst] * slots
         self._last = [0.0] * slots
-        self._key = os.urandom(16)
+        self._key = os.urandom(16)  # mixed into the hash, so even a fixed PYTHONHASHSEED is not enough
 
     def _slot(self, source: str) -> int:
-        digest = hashlib.blake2b(source.encode(), key=self._key, digest_size=8).digest()
-        return int.from_bytes(digest) % self._slots
+        # str hashes are SipHash keyed with a random per-process secret (unless PYTHONHASHSEED fixes it)
+        return hash((self._key, source)) % self._slots
 
     def _refill(self, slot: int, now: float) -> float:
         elapsed = now - self._last[slot]

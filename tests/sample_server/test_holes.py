@@ -16,6 +16,7 @@ from sample_server import protocol as p
 from sample_server._cli import announce_admin, parse_args, start_metrics
 from sample_server._config import ServerConfig
 from sample_server._dispatch import PUBLIC_READ_BURST, REFUSAL_BURST
+from sample_server._limits import SourceBuckets, source_of
 from sample_server._reads import PUBLIC_READS as PUBLIC_READ_WORDS
 
 from .._wait import until
@@ -301,3 +302,21 @@ def test_the_manifests_mount_the_admin_token_as_a_file_not_an_environment_variab
 def test_an_absent_admin_token_file_means_no_token_and_a_warning(tmp_path: Path) -> None:
     args = parse_args([], {"ADMIN_TOKEN_FILE": str(tmp_path / "not-mounted" / "token")})
     assert args.admin_token is None and args.admin_token_file_missing
+
+
+# --------------------------------------------------------------------------- sources and buckets
+
+
+def test_a_source_is_an_ipv4_address_or_an_ipv6_64() -> None:
+    assert source_of(("192.0.2.7", 1)) == source_of(("::ffff:192.0.2.7", 2, 0, 0)) == "192.0.2.7"
+    assert source_of(("2001:db8:1:2::1", 1, 0, 0)) == source_of(("tcp", "2001:db8:1:2:ffff::9", 7, 0, 0))
+    assert source_of(("2001:db8:1:2::1", 1, 0, 0)) != source_of(("2001:db8:1:3::1", 1, 0, 0))
+    assert source_of(("192.0.2.7", 1)) != source_of(("192.0.2.8", 1))
+
+
+def test_a_bucket_refills_at_its_rate_and_never_beyond_its_burst() -> None:
+    buckets = SourceBuckets(rate=2.0, burst=3, slots=64)
+    peer = ("198.51.100.1", 9)
+    assert [buckets.take(peer, 100.0) for _ in range(4)] == [True, True, True, False]
+    assert buckets.empty(peer, 100.4) and not buckets.empty(peer, 100.5)  # one token after 0.5 s
+    assert [buckets.take(peer, 200.0) for _ in range(4)] == [True, True, True, False]  # capped at the burst
