@@ -187,11 +187,6 @@ async def _serve(args: argparse.Namespace, local: GameServerState | None, runnin
                 insecure_admin=args.insecure_admin,
                 exit_on_shutdown=args.run_local_sidecar,
             )
-            if args.admin_token_file_missing:
-                log.warning(
-                    "--admin-token-file %s: no such file (an optional Secret not created?): admin commands are refused",
-                    args.admin_token_file,
-                )
             announce_admin(config)
             server = SampleServer(sdk, config)
             metrics_server = None

@@ -183,7 +183,7 @@ class Dispatcher:
                 self.sessions.finish_join(peer, False, now)
                 self.metrics.tickets_refused += 1
                 return refused
-            return Later(self._finish_join(req, peer, ack, stream), bounded=False)
+            return Later(self._finish_join(req, peer, ack, stream, vouched=ticket is not None), bounded=False)
         if decision is JoinResult.ALREADY:  # a JOIN whose reply was lost: the same reply again
             return self._joined(req, self.sessions.by_address[peer], ack, stream)
         return {
@@ -213,13 +213,13 @@ class Dispatcher:
         self._host.players_changed()
         return Later(self._reply_after_leave(session, ack(req.text if stream else b"LEAVE")), bounded=False)
 
-    async def _finish_join(self, req: Join, peer: Hashable, ack: Ack, stream: bool) -> bytes:
+    async def _finish_join(self, req: Join, peer: Hashable, ack: Ack, stream: bool, *, vouched: bool) -> bytes:
         ok, reply = False, b"ERROR: join failed\n"
         try:
             added = await self.tracker.join(req.player_id)
             sidecar_answered(self.metrics, None)
-            # a listed ID (a slot an allocator reserved) may be claimed once
-            ok = added or self.sessions.claim(req.player_id)
+            # a listed ID (a slot an allocator reserved) may be claimed once, or whenever a ticket vouches
+            ok = added or vouched or self.sessions.claim(req.player_id)
             if not ok:
                 reply = b"ERROR: id in use\n"
         except OutOfRangeError as exc:

@@ -158,22 +158,8 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
         "the matchmaker's join-ticket secret (a mounted Secret, 32 bytes or more): JOIN then needs a ticket",
         {"shown": "none: anyone may join"},
     ),
-    (
-        ["--max-players-per-ip"],
-        "MAX_PLAYERS_PER_IP",
-        count,
-        4,
-        "most players from one source IP (0: no limit)",
-        {},
-    ),
-    (
-        ["--max-players-per-64"],
-        "MAX_PLAYERS_PER_64",
-        count,
-        4,
-        "most players from one IPv6 /64 (0: no limit)",
-        {},
-    ),
+    (["--max-players-per-ip"], "MAX_PLAYERS_PER_IP", count, 4, "most players from one source IP (0: no limit)", {}),
+    (["--max-players-per-64"], "MAX_PLAYERS_PER_64", count, 4, "most players from one IPv6 /64 (0: no limit)", {}),
     (["--admin-token"], "ADMIN_TOKEN", str, None, "accept admin commands sent as `ADMIN <token> <command ...>`", {}),
     (["--admin-token-file"], "ADMIN_TOKEN_FILE", str, None, "read the admin token from this file (a Secret)", {}),
     (
@@ -316,17 +302,12 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
 def _admin_token(args: argparse.Namespace) -> str | None:
     """The token, surrounding white space stripped (a Secret file ends in a newline); None: none."""
     token: str | None = args.admin_token
-    args.admin_token_file_missing = False
     if args.admin_token_file is not None:
         if token is not None:
             fail("set --admin-token or --admin-token-file, not both")
         try:
             with open(args.admin_token_file, encoding="utf-8") as f:
                 token = f.read()
-        except FileNotFoundError:
-            # An optional Secret that was not created mounts no file: no token, admin refused (said at start).
-            args.admin_token_file_missing = True
-            return None
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"--admin-token-file: cannot read {args.admin_token_file!r}: {exc}")
     if token is None:

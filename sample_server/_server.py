@@ -136,10 +136,6 @@ class SampleServer:
         """`WATCH`: log every GameServer change from now on."""
         self._log_events = True
 
-    def handle_datagram(self, data: bytes, addr: Any, now: float) -> bytes | None:
-        """Answer one UDP datagram: the reply to send now, or None (none, or a task will reply)."""
-        return self._udp.handle_datagram(data, addr, now) if self._udp is not None else None
-
     # ------------------------------------------------------------------ start / stop
 
     async def start(self, game_server: GameServer) -> None:
@@ -149,9 +145,9 @@ class SampleServer:
         self.tracker = self.dispatcher.tracker = tracker_for(self.config.player_tracking, self.sdk, game_server)
         self._update_capacity(game_server)
         log.info("player tracking: %s, capacity %d", self.tracker.name, self.sessions.capacity)
-        self.admission.game_server = game_server.object_meta.name
+        self.admission.game_server = name = game_server.object_meta.name
         if self.admission.tickets:
-            log.info("JOIN needs a ticket for GameServer %s", self.admission.game_server)
+            log.info("JOIN needs a ticket for GameServer %s", name)
         else:
             log.warning("no join secret: anyone may join (JOIN <id> without a ticket)")
         self._on_game_server(game_server, first=True)

@@ -9,7 +9,6 @@ import socket
 from pathlib import Path
 
 import pytest
-import yaml
 
 from aioagones.local._state import printable
 from sample_server import protocol as p
@@ -271,37 +270,6 @@ async def test_a_counter_name_cannot_forge_a_line_of_the_sidecars_log(caplog: py
 
 def test_printable_escapes_what_could_end_a_line() -> None:
     assert printable("a\nb\r\x1b\x00\u2028\x85 é ü") == "a\\nb\\r\\x1b\\x00\\u2028\\x85 é ü"
-
-
-# --------------------------------------------------------------------------- the token in the manifests
-
-
-def test_the_manifests_mount_the_admin_token_as_a_file_not_an_environment_variable() -> None:
-    deploy = Path(__file__).resolve().parents[2] / "deploy"
-    checked = 0
-    for path in sorted(deploy.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            spec = doc.get("spec", {}) if isinstance(doc, dict) else {}
-            if doc.get("kind") == "Fleet":
-                spec = spec["template"]["spec"]
-            pod = spec.get("template", {}).get("spec", {})
-            for container in pod.get("containers", []):
-                env = {e["name"]: e for e in container.get("env", [])}
-                if "ADMIN_TOKEN_FILE" not in env and "ADMIN_TOKEN" not in env:
-                    continue
-                assert "ADMIN_TOKEN" not in env, path.name
-                mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-                directory, _, key = env["ADMIN_TOKEN_FILE"]["value"].rpartition("/")
-                [volume] = [v for v in pod["volumes"] if v["name"] == mounts[directory]]
-                assert volume["secret"]["secretName"] == "sample-game-server-admin", path.name
-                assert volume["secret"]["optional"] is True and key == "token", path.name
-                checked += 1
-    assert checked >= 3
-
-
-def test_an_absent_admin_token_file_means_no_token_and_a_warning(tmp_path: Path) -> None:
-    args = parse_args([], {"ADMIN_TOKEN_FILE": str(tmp_path / "not-mounted" / "token")})
-    assert args.admin_token is None and args.admin_token_file_missing
 
 
 # --------------------------------------------------------------------------- sources and buckets
