@@ -34,6 +34,7 @@ TIERS: dict[str, str] = {
     "local/test_differences.py": "loopback",
     "local/test_http.py": "loopback",
     "local/test_http_guard.py": "loopback",
+    "local/test_imports.py": "unit",
     "local/test_left_running.py": "loopback",
     "local/test_manifest.py": "unit",
     "local/test_operations.py": "unit",

@@ -35,7 +35,7 @@ from ._models import (
 )
 from ._sdk import SDK
 from ._transport import ConnectionState
-from ._version import __version__
+from ._version import __version__ as __version__
 
 __all__ = [
     "SDK",

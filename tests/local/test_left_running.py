@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -21,9 +19,9 @@ from aioagones.local import SidecarError, SidecarServer, default_game_server, lo
 from aioagones.local._host import local_addresses
 from aioagones.testing import LocalSidecar
 
+from ._support import CLEAN_ENV, COMMAND
+
 E = sdk_pb2.Empty()
-COMMAND = [sys.executable, "-m", "aioagones.local"]
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
 
 
 class Clock:
@@ -86,6 +84,9 @@ async def test_an_unhealthy_game_server_is_replaced_when_a_new_game_connects(
         assert any("Ready() -> state Unhealthy, unchanged" in s and "agones-local-sidecar reset" in s for s in said)
         # Its own connection, as a new process has (channels of one process share one by default).
         own = [("grpc.use_local_subchannel_pool", 1)]
+        async with grpc.aio.insecure_channel(server.address, options=own) as a_look:
+            gs = await sdk_pb2_grpc.SDKStub(a_look).GetGameServer(E)  # someone looking replaces nothing
+        assert gs.status.state == "Unhealthy"
         async with grpc.aio.insecure_channel(server.address, options=own) as new_game:
             await sdk_pb2_grpc.SDKStub(new_game).Ready(E)
             gs = await sdk_pb2_grpc.SDKStub(new_game).GetGameServer(E)

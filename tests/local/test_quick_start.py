@@ -9,26 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
 import shlex
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from ._support import CLEAN_ENV, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _quick_start() -> tuple[str, list[list[str]]]:
@@ -102,7 +94,7 @@ async def test_the_quick_start_runs_to_completion(manifest: str | None, tmp_path
     code, commands = _quick_start()
     script = tmp_path / "quick_start.py"
     script.write_text(code)
-    env = {**CLEAN_ENV, "AGONES_SDK_GRPC_PORT": str(_free_port()), "AGONES_SDK_HTTP_PORT": str(_free_port())}
+    env = {**CLEAN_ENV, "AGONES_SDK_GRPC_PORT": str(free_port()), "AGONES_SDK_HTTP_PORT": str(free_port())}
     sidecar_args = commands[0]
     if manifest is not None:
         sidecar_args = [*sidecar_args, "-f", str(ROOT / manifest)]
@@ -145,7 +137,7 @@ async def test_the_quick_start_after_a_long_pause_and_with_a_restarted_game(tmp_
     assert health in manifest
     short = "  health:\n    initialDelaySeconds: 1\n    periodSeconds: 3\n    failureThreshold: 1"
     (tmp_path / "gs.yaml").write_text(manifest.replace(health, short))
-    env = {**CLEAN_ENV, "AGONES_SDK_GRPC_PORT": str(_free_port()), "AGONES_SDK_HTTP_PORT": str(_free_port())}
+    env = {**CLEAN_ENV, "AGONES_SDK_GRPC_PORT": str(free_port()), "AGONES_SDK_HTTP_PORT": str(free_port())}
     async with asyncio.timeout(60), _sidecar([*commands[0], "-f", str(tmp_path / "gs.yaml")], env) as sidecar_log:
         await sidecar_log.wait_for("serving the REST API")
         await asyncio.sleep(5)  # the developer's pause between the shells: past the old 4 s window

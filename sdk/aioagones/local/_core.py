@@ -145,13 +145,17 @@ class SidecarCore:
             if not self._streams:
                 self._streams_done.set()
 
-    def connect(self, peer: str | None) -> None:
-        """A game called from `peer` (its connection; None: unknown): start the health clock, or replace
-        an Unhealthy GameServer when the peer is new, as a Fleet replaces one for a new game process."""
+    def connect(self, peer: str | None, *, acting: bool = True) -> None:
+        """A game called from `peer` (its connection; None: unknown): start the health clock, and replace
+        an Unhealthy GameServer when a peer not seen before it turned Unhealthy acts on it (a health
+        ping, a call that changes something), as a Fleet replaces one for a new game process. A look
+        (`acting=False`) replaces nothing."""
         if peer is not None and peer not in self._peers:
-            self._peers.add(peer)
-            if self.rules.game_server.state == State.UNHEALTHY and self._fresh is not None:
+            unhealthy = self.rules.game_server.state == State.UNHEALTHY
+            if unhealthy and acting and self._fresh is not None:
                 self.reset(f"a new game process connected ({peer}) to an Unhealthy GameServer")
+            if acting or not unhealthy:  # one who only looks at an Unhealthy one may be the next game
+                self._peers.add(peer)
         if self.rules.connected(self.clock()):
             self.changed.set()  # a health deadline now exists: wake the timer task
             gs = self.rules.game_server

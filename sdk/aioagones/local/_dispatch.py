@@ -28,7 +28,7 @@ def dispatch(core: SidecarCore, op: Operation, request: Any, peer: str | None) -
     Raises:
         SidecarError: the rules refuse the call (logged with its code; nothing changed).
     """
-    core.connect(peer)
+    core.connect(peer, acting=not op.reads_only)
     core.record(*op.finer_calls(request), op.call)
     try:
         reply = op.run(core, request)

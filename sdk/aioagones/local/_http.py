@@ -243,7 +243,7 @@ class HttpFrontEnd:
             return _json({})
 
         async def watch(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-            core.connect(_peer(request))
+            core.connect(_peer(request), acting=False)
             core.record(op.call)
             response = web.StreamResponse(headers={"Content-Type": "application/json"})
             response.enable_chunked_encoding()

@@ -73,7 +73,7 @@ def _health(
 def _watch(core: SidecarCore, op: Operation) -> Callable[[sdk_pb2.Empty, _Context], AsyncIterator[sdk_pb2.GameServer]]:
     async def handle(request: sdk_pb2.Empty, context: _Context) -> AsyncIterator[sdk_pb2.GameServer]:
         peer = context.peer()
-        core.connect(peer)
+        core.connect(peer, acting=False)
         core.record(op.call)
         logger.info("%s() opened by %s (%d watching)", op.method, peer, core.watching + 1)
         changes = core.changes()
