@@ -23,7 +23,7 @@ from ._agones_like import AgonesLike
 from ._bind import bind_tcp, bind_udp, stack_note
 from ._config import ServerConfig
 from ._dispatch import Dispatcher, logged_call, show_address
-from ._follow import follow, log_reachable
+from ._follow import follow, log_admission, log_reachable
 from ._metrics import Metrics
 from ._players import NoTracker, PlayerTracker, tracker_for
 from ._replies import SHUTDOWN_NOTICE
@@ -145,11 +145,8 @@ class SampleServer:
         self.tracker = self.dispatcher.tracker = tracker_for(self.config.player_tracking, self.sdk, game_server)
         self._update_capacity(game_server)
         log.info("player tracking: %s, capacity %d", self.tracker.name, self.sessions.capacity)
-        self.admission.game_server = name = game_server.object_meta.name
-        if self.admission.tickets:
-            log.info("JOIN needs a ticket for GameServer %s", name)
-        else:
-            log.warning("no join secret: anyone may join (JOIN <id> without a ticket)")
+        self.admission.game_server = game_server.object_meta.name
+        log_admission(self.admission)
         self._on_game_server(game_server, first=True)
         cfg = self.config
         if cfg.udp:
@@ -177,9 +174,7 @@ class SampleServer:
         self._pod_ips = log_reachable(game_server, self.port)
 
     def _update_capacity(self, gs: GameServer) -> None:
-        if self.config.max_players:
-            return
-        capacity = self.tracker.capacity(gs)
+        capacity = None if self.config.max_players else self.tracker.capacity(gs)
         if capacity is not None:
             self.sessions.capacity = capacity
 
