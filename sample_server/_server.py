@@ -77,6 +77,7 @@ class SampleServer:
         )
         self.tracker: PlayerTracker = NoTracker()
         self.dispatcher = Dispatcher(sdk, self.sessions, self.tracker, self.metrics, self, wall_ns, self.admission)
+        self.dispatcher.cached_reads = not config.insecure_admin
         self._clock = clock
         self._crash = crash
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -157,7 +158,15 @@ class SampleServer:
             log.info("listening on UDP %s%s", show_address(self.udp_address), stack_note(sock))
         if cfg.tcp:
             tcp_sock = bind_tcp(cfg.address, self.port)
-            self._tcp = TcpEndpoint(self.parser, self.dispatcher, cfg.tcp_idle_timeout, self.now, self._left)
+            self._tcp = TcpEndpoint(
+                self.parser,
+                self.dispatcher,
+                cfg.tcp_idle_timeout,
+                self.now,
+                self._left,
+                write_timeout=cfg.tcp_write_timeout,
+                max_per_source=cfg.tcp_max_per_ip,
+            )
             await self._tcp.start(tcp_sock)
             self.tcp_address = self._tcp.address
             self.port = self.tcp_address[1]
@@ -250,6 +259,7 @@ class SampleServer:
     # ------------------------------------------------------------------ the GameServer
 
     def _on_game_server(self, gs: GameServer, *, first: bool = False) -> None:
+        self.dispatcher.game_server = gs
         state = str(gs.status.state)
         if self._log_events or (state != self.metrics.state and not first):
             log.info("GameServer %s is %s", gs.object_meta.name, state)
