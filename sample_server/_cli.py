@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from aioagones import SDK, AgonesError, GameServer
 from aioagones._constants import format_host_port
 
+from ._flagtypes import fail
 from ._metrics import serve_metrics
-from ._options import DEFAULT_PORT, build_parser, fail, parse_args
+from ._options import DEFAULT_PORT, build_parser, parse_args
 from ._server import SampleServer, ServerConfig
 
 if TYPE_CHECKING:
@@ -165,6 +166,9 @@ async def _serve(args: argparse.Namespace, local: GameServerState | None, runnin
                 idle_timeout=args.idle_timeout_sec,
                 shutdown_when_empty=args.shutdown_when_empty_sec,
                 admin_token=args.admin_token,
+                join_secret=args.join_secret,
+                max_players_per_ip=args.max_players_per_ip,
+                max_players_per_64=args.max_players_per_64,
                 insecure_admin=args.insecure_admin,
                 exit_on_shutdown=args.run_local_sidecar,
             )

@@ -1,6 +1,8 @@
-"""What one entry of the command table is made of: access, arity, typed arguments, failure texts.
+"""The command table's types: an entry (access, arity, typed arguments, failure texts) and a `Call`.
 
-The table itself is `_table.COMMANDS`. Nothing here does I/O or imports the SDK at run time.
+The table itself is `_table.COMMANDS`. This is the leaf the parser, the table and the executor
+share: it imports nothing of theirs, does no I/O and imports the SDK's protocol only for the
+type checker.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from . import _replies as r
 from ._go import go_parse_duration, go_parse_int
 
 if TYPE_CHECKING:
-    from ._commands import AgonesLike
-    from ._requests import Call
+    from ._agones_like import AgonesLike
 
 
 class Access(enum.Enum):
@@ -142,6 +143,32 @@ class Command:
     def access_for(self, nargs: int) -> Access:
         """Who may send it with `nargs` arguments."""
         return self.bare_access if nargs == 0 and self.bare_access is not None else self.access
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A well-formed command that needs the SDK (or the process) to answer.
+
+    Attributes:
+        command: its entry in the command table (the parser found it; nobody looks it up again).
+        args: the words after it, decoded (UTF-8, invalid bytes replaced).
+        text: the trimmed command text, which an `ACK` reply echoes.
+        number: the parsed integer argument (capacity, amount, exit code), if the command has one.
+        seconds: the parsed `RESERVE` duration.
+        trusted: it came with a valid admin token, or the server runs with `insecure_admin`.
+    """
+
+    command: Command
+    args: tuple[str, ...]
+    text: bytes
+    number: int | None = None
+    seconds: float | None = None
+    trusted: bool = False
+
+    @property
+    def word(self) -> str:
+        """The command word, e.g. `RESERVE`."""
+        return self.command.word
 
 
 def fixed(text: str) -> Callable[[Call, Exception], str]:

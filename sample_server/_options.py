@@ -15,9 +15,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from aioagones._version import __version__
+from aioagones.tickets import SecretError, read_secret
+
+from ._flagtypes import PROG, count, fail, minutes, port_number, seconds
+from ._flagtypes import boolean as flag
 from ._goflags import go_flags
 
-PROG = "sample-game-server"
 DEFAULT_PORT = 7654
 
 
@@ -34,72 +38,25 @@ class _HelpFormatter(argparse.HelpFormatter):
         return [line.replace("\0", " ") for line in lines]
 
 
-def fail(message: str) -> NoReturn:
-    """Exit 2 with one line on stderr (a bad value where the usage would not help)."""
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-# Go's strconv.ParseBool forms, plus the words our environment variables always accepted.
-_TRUE = frozenset({"1", "t", "true", "yes", "on"})
-_FALSE = frozenset({"0", "f", "false", "no", "off"})
-
-
-def _bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise argparse.ArgumentTypeError(f"not a boolean: {text!r} (use true or false)")
-
-
-def _port(text: str) -> int:
-    value = _int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"not a port: {text!r}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text!r}")
-    return value
-
-
-def _minutes(text: str) -> float:
-    try:
-        return _seconds(text) * 60
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"must be 0 or more minutes: {text!r}") from None
-
-
 # (flags, env var, type, default, help, extra argparse keywords); the first flag names the dest
 _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--port"],
         "PORT",
-        _port,
+        port_number,
         None,
         "port to listen on",
         {"shown": "the GameServer's port named --port-name, else 7654"},
     ),
     (["--port-name"], "PORT_NAME", str, "default", "name of the GameServer port to listen on", {}),
-    (["--passthrough"], "PASSTHROUGH", _bool, False, "always take the port from the GameServer, even with --port", {}),
+    (
+        ["--passthrough"],
+        "PASSTHROUGH",
+        flag,
+        False,
+        "always take the port from the GameServer, even with --port",
+        {},
+    ),
     (
         ["--address"],
         "ADDRESS",
@@ -108,22 +65,22 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
         "bind this one address instead of the dual-stack one (e.g. 127.0.0.1 or ::1)",
         {"shown": "[::] dual-stack"},
     ),
-    (["--udp"], "UDP", _bool, True, "serve UDP", {}),
-    (["--tcp"], "TCP", _bool, False, "also serve TCP on the same port (replies `ACK TCP: ...`)", {}),
+    (["--udp"], "UDP", flag, True, "serve UDP", {}),
+    (["--tcp"], "TCP", flag, False, "also serve TCP on the same port (replies `ACK TCP: ...`)", {}),
     (
         ["--tcp-idle-timeout-sec"],
         "TCP_IDLE_TIMEOUT_SEC",
-        _seconds,
+        seconds,
         30.0,
         "close a TCP connection that sends no complete line for this long (0: never)",
         {},
     ),
-    (["--ready"], "READY", _bool, True, "mark the GameServer Ready at start", {}),
-    (["--ready-delay-sec"], "READY_DELAY_SEC", _seconds, 0.0, "wait this long before Ready", {}),
+    (["--ready"], "READY", flag, True, "mark the GameServer Ready at start", {}),
+    (["--ready-delay-sec"], "READY_DELAY_SEC", seconds, 0.0, "wait this long before Ready", {}),
     (
         ["--automatic-shutdown-delay-sec"],
         "AUTOMATIC_SHUTDOWN_DELAY_SEC",
-        _seconds,
+        seconds,
         0.0,
         "shut down this long after each allocation (0: never)",
         {},
@@ -131,7 +88,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--automatic-shutdown-delay-min"],
         "AUTOMATIC_SHUTDOWN_DELAY_MIN",
-        _minutes,
+        minutes,
         0.0,
         "the same in minutes (upstream's deprecated flag; not with --automatic-shutdown-delay-sec)",
         {},
@@ -139,7 +96,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--ready-iterations"],
         "READY_ITERATIONS",
-        _int,
+        count,
         0,
         "with an automatic shutdown delay: go back to Ready instead of shutting down until the "
         "Nth allocation (upstream semantics)",
@@ -148,7 +105,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--graceful-termination-delay-sec"],
         "GRACEFUL_TERMINATION_DELAY_SEC",
-        _seconds,
+        seconds,
         0.0,
         "after SIGTERM, wait this long before exiting; the whole shutdown is bounded by it",
         {},
@@ -164,31 +121,41 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--max-players"],
         "MAX_PLAYERS",
-        _int,
+        count,
         0,
         "most players at once; 0: the GameServer's capacity (players list or player tracking), else 100",
         {},
     ),
-    (["--idle-timeout-sec"], "IDLE_TIMEOUT_SEC", _seconds, 10.0, "end a silent player's session (0: never)", {}),
+    (["--idle-timeout-sec"], "IDLE_TIMEOUT_SEC", seconds, 10.0, "end a silent player's session (0: never)", {}),
     (
         ["--shutdown-when-empty-sec"],
         "SHUTDOWN_WHEN_EMPTY_SEC",
-        _seconds,
+        seconds,
         0.0,
         "once Allocated and every player has left, shut down after this long (0: never)",
         {},
     ),
+    (
+        ["--join-secret-file"],
+        "JOIN_SECRET_FILE",
+        str,
+        None,
+        "the matchmaker's join-ticket secret (a mounted Secret, 32 bytes or more): JOIN then needs a ticket",
+        {"shown": "none: anyone may join"},
+    ),
+    (["--max-players-per-ip"], "MAX_PLAYERS_PER_IP", count, 4, "most players from one source IP (0: no limit)", {}),
+    (["--max-players-per-64"], "MAX_PLAYERS_PER_64", count, 4, "most players from one IPv6 /64 (0: no limit)", {}),
     (["--admin-token"], "ADMIN_TOKEN", str, None, "accept admin commands sent as `ADMIN <token> <command ...>`", {}),
     (["--admin-token-file"], "ADMIN_TOKEN_FILE", str, None, "read the admin token from this file (a Secret)", {}),
     (
         ["--insecure-admin"],
         "INSECURE_ADMIN",
-        _bool,
+        flag,
         False,
         "accept bare admin commands (EXIT, ALLOCATE ...) from anyone, like upstream: tests and demos only",
         {},
     ),
-    (["--metrics-port"], "METRICS_PORT", _port, None, "serve Prometheus metrics on this TCP port", {}),
+    (["--metrics-port"], "METRICS_PORT", port_number, None, "serve Prometheus metrics on this TCP port", {}),
     (["--log-format"], "LOG_FORMAT", str, "text", "log format", {"choices": ["text", "json"]}),
     (
         ["--log-level"],
@@ -209,7 +176,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--run-local-sidecar"],
         "RUN_LOCAL_SIDECAR",
-        _bool,
+        flag,
         False,
         "run a local Agones sidecar in this process (for a laptop: no cluster needed)",
         {},
@@ -226,7 +193,7 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     (
         ["--sdk-connect-timeout"],
         "SDK_CONNECT_TIMEOUT",
-        _seconds,
+        seconds,
         30.0,
         "how long to wait for the Agones sidecar at start",
         {},
@@ -247,13 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Each flag also reads the environment variable shown; a flag wins. Upstream's Go-style flags "
         "(-port=7000, -ready=false, -automaticShutdownDelaySec=60 ...) are accepted as aliases.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     for flags, env, kind, default, help_, options in _OPTIONS:
         extra = dict(options)
         shown = extra.pop(
             "shown", "none" if default is None else str(default).lower() if isinstance(default, bool) else default
         )
         kw: dict[str, Any] = {"type": kind, "default": default, "help": f"{help_} (default: {shown}) [env {env}]"}
-        if kind is _bool:
+        if kind is flag:
             kw.update(nargs="?", const=True, metavar="true|false")
         kw.update(extra)
         parser.add_argument(*flags, dest=_dest(flags), **kw)
@@ -292,6 +260,12 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
     if args.file is not None and not args.run_local_sidecar:
         parser.error("-f/--file is for --run-local-sidecar")
     args.admin_token = _admin_token(args)
+    args.join_secret = None
+    if args.join_secret_file is not None:
+        try:
+            args.join_secret = read_secret(args.join_secret_file)
+        except SecretError as exc:
+            fail(f"--join-secret-file: {exc}")
     if args.address is not None:
         try:
             ipaddress.ip_address(args.address)

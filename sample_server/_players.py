@@ -11,7 +11,7 @@ from typing import Protocol
 
 from aioagones import AlreadyExistsError, GameServer
 
-from ._commands import AgonesLike
+from ._agones_like import AgonesLike
 
 log = logging.getLogger(__name__)
 

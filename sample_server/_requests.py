@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._entry import Access, BadArgument, Command, Local
+from ._entry import Access, BadArgument, Call, Command, Local
 from ._go import ASCII_SPACE, go_trim_space
 from ._replies import REFUSED, error
 from ._table import COMMANDS
@@ -76,38 +76,23 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Join:
-    """`JOIN <player-id>`: register the sender as this player; the ACK echoes `text`."""
+    """`JOIN <player-id> [<ticket>] [<cookie>]`: register the sender as this player.
+
+    A ticket has dots (`v1.<payload>.<mac>`), a cookie (the server's `RETRY <cookie>`) has none.
+    """
 
     player_id: str
     text: bytes
+    ticket: bytes | None = None
+    cookie: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Leave:
-    """`LEAVE`: end the sender's session; the ACK echoes `text`."""
+    """`LEAVE [<session-secret>]`: end the sender's session; the TCP ACK echoes `text`."""
 
     text: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """A well-formed command that needs the SDK (or the process) to answer.
-
-    Attributes:
-        word: the command word, e.g. `RESERVE`.
-        args: the words after it, decoded (UTF-8, invalid bytes replaced).
-        text: the trimmed command text, which an `ACK` reply echoes.
-        number: the parsed integer argument (capacity, amount, exit code), if the command has one.
-        seconds: the parsed `RESERVE` duration.
-        trusted: it came with a valid admin token, or the server runs with `insecure_admin`.
-    """
-
-    word: str
-    args: tuple[str, ...]
-    text: bytes
-    number: int | None = None
-    seconds: float | None = None
-    trusted: bool = False
+    secret: bytes | None = None
 
 
 Request = Echo | Reply | Join | Leave | Call
@@ -224,9 +209,11 @@ def _apply(command: Command, parts: list[bytes], text: bytes, trusted: bool) -> 
         pid = parts[1]
         if len(pid) > MAX_PLAYER_ID or not _PLAYER_ID.fullmatch(pid):
             return Reply(b"ERROR: bad player id\n", trusted=trusted)
-        return Join(pid.decode("ascii"), text)
+        ticket = next((w for w in parts[2:] if b"." in w), None)
+        cookie = next((w for w in parts[2:] if b"." not in w), None)
+        return Join(pid.decode("ascii"), text, ticket, cookie)
     if command.local is Local.LEAVE:
-        return Leave(text)
+        return Leave(text, parts[1] if nargs >= 1 else None)
     if command.access_for(nargs) is Access.ADMIN and not trusted:
         return Reply(REFUSED, refused=True)
     if command.arity is not None and not command.arity.allowed(nargs):
@@ -241,4 +228,4 @@ def _apply(command: Command, parts: list[bytes], text: bytes, trusted: bool) -> 
         elif arg.default is not None:
             values[arg.into] = arg.default
     args = tuple(p.decode(errors="replace") for p in parts[1:])
-    return Call(command.word, args, text, trusted=trusted, **values)
+    return Call(command, args, text, trusted=trusted, **values)

@@ -12,21 +12,24 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-from aioagones import AgonesError, GameServer
-from aioagones._constants import LAST_ALLOCATED_ANNOTATION, format_host_port
+from aioagones import GameServer
+from aioagones._constants import LAST_ALLOCATED_ANNOTATION
 
+from ._admission import Admission
+from ._agones_like import AgonesLike
 from ._bind import bind_tcp, bind_udp, stack_note
-from ._commands import AgonesLike
 from ._config import ServerConfig
-from ._dispatch import Dispatcher, show_address, sidecar_answered
+from ._dispatch import Dispatcher, logged_call, show_address
+from ._follow import follow, log_reachable
 from ._metrics import Metrics
 from ._players import NoTracker, PlayerTracker, tracker_for
 from ._replies import SHUTDOWN_NOTICE
 from ._requests import Parser
 from ._sessions import Action, Lifecycle, Session, Sessions
+from ._tasks import Tasks
 from ._tcp import TcpEndpoint
 from ._timer import DeadlineTimer
 from ._udp import UdpEndpoint
@@ -63,21 +66,25 @@ class SampleServer:
         self.config = config
         self.metrics = Metrics()
         self.parser = Parser(config.admin_token, insecure_admin=config.insecure_admin)
-        self.sessions = Sessions(config.max_players or DEFAULT_CAPACITY, config.idle_timeout)
+        self.admission = Admission(
+            config.join_secret, per_ip=config.max_players_per_ip, per_64=config.max_players_per_64
+        )
+        self.sessions = Sessions(config.max_players or DEFAULT_CAPACITY, config.idle_timeout, self.admission.sources)
         self.lifecycle = Lifecycle(
             automatic_shutdown_delay=config.automatic_shutdown_delay,
             ready_iterations=config.ready_iterations,
             shutdown_when_empty=config.shutdown_when_empty,
         )
         self.tracker: PlayerTracker = NoTracker()
-        self.dispatcher = Dispatcher(sdk, self.sessions, self.tracker, self.metrics, self, wall_ns)
+        self.dispatcher = Dispatcher(sdk, self.sessions, self.tracker, self.metrics, self, wall_ns, self.admission)
         self._clock = clock
         self._crash = crash
         self._loop: asyncio.AbstractEventLoop | None = None
         self._udp: UdpEndpoint | None = None
         self._tcp: TcpEndpoint | None = None
         self._timer: DeadlineTimer | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks()
+        self._spawn = self._tasks.spawn
         self._stop = asyncio.Event()
         self._stopping = False
         self._shutdown_sent = False
@@ -128,10 +135,6 @@ class SampleServer:
         """`WATCH`: log every GameServer change from now on."""
         self._log_events = True
 
-    def handle_datagram(self, data: bytes, addr: Any, now: float) -> bytes | None:
-        """Answer one UDP datagram: the reply to send now, or None (none, or a task will reply)."""
-        return self._udp.handle_datagram(data, addr, now) if self._udp is not None else None
-
     # ------------------------------------------------------------------ start / stop
 
     async def start(self, game_server: GameServer) -> None:
@@ -141,6 +144,11 @@ class SampleServer:
         self.tracker = self.dispatcher.tracker = tracker_for(self.config.player_tracking, self.sdk, game_server)
         self._update_capacity(game_server)
         log.info("player tracking: %s, capacity %d", self.tracker.name, self.sessions.capacity)
+        self.admission.game_server = name = game_server.object_meta.name
+        if self.admission.tickets:
+            log.info("JOIN needs a ticket for GameServer %s", name)
+        else:
+            log.warning("no join secret: anyone may join (JOIN <id> without a ticket)")
         self._on_game_server(game_server, first=True)
         cfg = self.config
         if cfg.udp:
@@ -157,7 +165,7 @@ class SampleServer:
             self.tcp_address = self._tcp.address
             self.port = self.tcp_address[1]
             log.info("listening on TCP %s%s", show_address(self.tcp_address), stack_note(tcp_sock))
-        self._log_reachable(game_server)
+        self._pod_ips = log_reachable(game_server, self.port)
 
     def _update_capacity(self, gs: GameServer) -> None:
         if self.config.max_players:
@@ -166,17 +174,9 @@ class SampleServer:
         if capacity is not None:
             self.sessions.capacity = capacity
 
-    def _log_reachable(self, gs: GameServer) -> None:
-        ips = gs.status.pod_ips
-        if not ips:
-            log.info("no Pod IPs in the GameServer status yet: watching for them")
-            return
-        self._pod_ips = ips
-        log.info("reachable by Pod IP at %s", ", ".join(format_host_port(ip, self.port) for ip in ips))
-
     async def run(self) -> int:
         """Become Ready (unless configured not to), serve until stopped; the exit code."""
-        self._spawn(self._watch(), "watch")
+        self._spawn(follow(self.sdk, self.metrics, self._on_game_server), "watch")
         self._arm()
         if self.config.ready:
             self._spawn(self._ready_at_start(), "ready")
@@ -188,7 +188,7 @@ class SampleServer:
         if self.config.ready_delay > 0:
             log.info("waiting %g s before marking Ready", self.config.ready_delay)
             await asyncio.sleep(self.config.ready_delay)
-        await self._sdk_call(self.sdk.ready(), "marked Ready", "could not mark Ready")
+        await logged_call(self.metrics, self.sdk.ready(), "marked Ready", "could not mark Ready")
 
     async def terminate(self, reason: str) -> None:
         """SIGTERM/SIGINT: stop taking players, tell them, shut down, wait the grace delay, stop.
@@ -231,7 +231,9 @@ class SampleServer:
         if self._shutdown_sent or self.metrics.state == "Shutdown":
             return
         self._shutdown_sent = True
-        await self._sdk_call(self.sdk.shutdown(), f"told Agones to shut down ({reason})", "could not shut down")
+        await logged_call(
+            self.metrics, self.sdk.shutdown(), f"told Agones to shut down ({reason})", "could not shut down"
+        )
 
     async def close(self) -> None:
         """Close the sockets, the timer and cancel every task (idempotent)."""
@@ -241,11 +243,7 @@ class SampleServer:
             self._udp.close()
         if self._tcp is not None:
             await self._tcp.close()
-        current = asyncio.current_task()
-        tasks = [t for t in self._tasks if t is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     async def _exit(self) -> None:
         log.info("EXIT received")
@@ -254,30 +252,7 @@ class SampleServer:
         self.exit_reason = "EXIT"
         self._stop.set()
 
-    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        task.set_name(f"sample-server-{name}")
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("task %s failed", task.get_name(), exc_info=exc)
-
     # ------------------------------------------------------------------ the GameServer
-
-    async def _watch(self) -> None:
-        while True:
-            try:
-                async for gs in self.sdk.watch_game_server():
-                    self.metrics.sidecar_up = 1
-                    self._on_game_server(gs)
-            except AgonesError as exc:
-                self.metrics.sidecar_up = 0
-                log.warning("watching the GameServer failed: %s; retrying", exc)
-            await asyncio.sleep(1.0)
 
     def _on_game_server(self, gs: GameServer, *, first: bool = False) -> None:
         state = str(gs.status.state)
@@ -290,7 +265,7 @@ class SampleServer:
         if state == "Shutdown" and self.config.exit_on_shutdown and not first:
             self.request_stop("GameServer is Shutdown")
         if not first and not self._pod_ips and gs.status.pod_ips:
-            self._log_reachable(gs)
+            self._pod_ips = log_reachable(gs, self.port)
         if not first:
             self._arm()
 
@@ -317,7 +292,7 @@ class SampleServer:
         action = self.lifecycle.due(now)
         if action is Action.READY:
             log.info("back to Ready (ready iterations left)")
-            self._spawn(self._sdk_call(self.sdk.ready(), "marked Ready", "could not mark Ready"), "ready")
+            self._spawn(logged_call(self.metrics, self.sdk.ready(), "marked Ready", "could not mark Ready"), "ready")
         elif action is Action.SHUTDOWN:
             self._spawn(self._lifecycle_shutdown(), "shutdown")
 
@@ -330,14 +305,3 @@ class SampleServer:
         await self.shutdown_game_server("automatic shutdown")
         if self.config.exit_on_shutdown:
             self.request_stop("automatic shutdown")
-
-    async def _sdk_call(self, call: Awaitable[None], done: str, failed: str) -> None:
-        """Make a call the server makes of its own accord; log how it went."""
-        try:
-            await call
-        except AgonesError as exc:
-            sidecar_answered(self.metrics, exc)
-            log.error("%s: %s", failed, exc)
-        else:
-            sidecar_answered(self.metrics, None)
-            log.info("%s", done)

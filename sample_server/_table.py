@@ -3,8 +3,8 @@
 An entry (`_entry.Command`) says who may send the command, how many arguments it takes (and
 upstream's error text when the count is wrong), how its typed arguments parse, what it does (an
 SDK call, or an action the server takes itself), how the result is written back and what a
-failed call replies. The parser (`_requests`) and the dispatcher (`_dispatch`) are lookups in
-`COMMANDS`: adding a command is one entry here and one row in the tests.
+failed call replies. The parser (`_requests`) looks a word up in `COMMANDS` once and hands the
+entry on inside the `Call`: adding a command is one entry here and one row in the tests.
 
 No I/O and no import of the SDK at run time (the load client imports the wire format): the SDK
 calls are written against the `AgonesLike` protocol, which only the type checker sees.
@@ -16,12 +16,25 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from . import _replies as r
-from ._entry import Access, Arg, Arity, Command, Local, at_least, duration, exactly, exit_code, fixed, go_int, wrapped
+from ._entry import (
+    Access,
+    Arg,
+    Arity,
+    Call,
+    Command,
+    Local,
+    at_least,
+    duration,
+    exactly,
+    exit_code,
+    fixed,
+    go_int,
+    wrapped,
+)
 from ._go import go_format_utc
 
 if TYPE_CHECKING:
-    from ._commands import AgonesLike
-    from ._requests import Call
+    from ._agones_like import AgonesLike
 
 
 def _num(call: Call) -> int:

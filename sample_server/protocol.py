@@ -18,6 +18,7 @@ as upstream does. Nothing raises on input; no asyncio, sockets, logging or clock
 
 from __future__ import annotations
 
+from ._entry import Call
 from ._go import go_format_utc, go_parse_duration, go_parse_int, go_quote, go_trim_space
 from ._replies import (
     ACK_PREFIX,
@@ -48,7 +49,6 @@ from ._requests import (
     MAX_DATAGRAM,
     MAX_PLAYER_ID,
     PUBLIC_COMMANDS,
-    Call,
     Echo,
     Join,
     Leave,

@@ -8,9 +8,13 @@ several runs (several machines, several load Pods) merge exactly with :func:`mer
 """
 
 from udp_loadtest._cli import main
+from udp_loadtest._config import LoadTestConfig, parse_target
+from udp_loadtest._counts import WorkerResult
+from udp_loadtest._errors import LoadTestError
 from udp_loadtest._histogram import Histogram
-from udp_loadtest._runner import LoadTestConfig, LoadTestResult, TargetRow, merge_results, parse_target, run
-from udp_loadtest._worker import LoadTestError, WorkerResult
+from udp_loadtest._merge import merge_results
+from udp_loadtest._orchestrate import run
+from udp_loadtest._result import LoadTestResult, TargetRow
 
 __all__ = [
     "Histogram",

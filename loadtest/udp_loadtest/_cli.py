@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
+from udp_loadtest._config import LoadTestConfig, default_workers, format_address, parse_target
+from udp_loadtest._counts import Progress
+from udp_loadtest._errors import LoadTestError
+from udp_loadtest._gameservers import read_gameservers
+from udp_loadtest._merge import merge_results
+from udp_loadtest._orchestrate import run
+from udp_loadtest._parser import UsageError, build_merge_parser, build_parser, parse_start_at, port_number
 from udp_loadtest._report import (
     check_output,
     format_header,
@@ -19,198 +25,11 @@ from udp_loadtest._report import (
     write_json,
     write_plot,
 )
-from udp_loadtest._runner import LoadTestConfig, LoadTestResult, default_workers, merge_results, parse_target, run
-from udp_loadtest._worker import LoadTestError, Progress
+from udp_loadtest._result import LoadTestResult
+from udp_loadtest._resultfile import read_result
+from udp_loadtest._targetsfile import read_targets
 
-__all__ = ["main"]
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 < port < 65536:
-        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, not {port}")
-    return port
-
-
-def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
-        return value
-
-    parse.__name__ = kind.__name__
-    return parse
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"cannot be negative: {text}")
-    return value
-
-
-def _share(text: str) -> tuple[int, int]:
-    index, sep, count = text.partition("/")
-    try:
-        i, n = int(index), int(count)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not I/N: {text!r} (e.g. 0/4 for the first of four)") from None
-    if not sep or n < 1 or not 0 <= i < n:
-        raise argparse.ArgumentTypeError(f"{text!r}: I must be between 0 and N-1, e.g. 0/4 ... 3/4")
-    return i, n
-
-
-def parse_start_at(text: str) -> float:
-    """``--start-at``: Unix seconds, or an RFC 3339 time with its zone (``2026-11-30T15:00:00Z``)."""
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        when = datetime.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a time: {text!r} (give Unix seconds or RFC 3339, e.g. 2026-11-30T15:00:00Z)"
-        ) from None
-    if when.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone: add Z (UTC) or an offset such as +01:00")
-    return when.timestamp()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``udp-loadtest`` (a run; ``merge`` has its own)."""
-    p = argparse.ArgumentParser(
-        prog="udp-loadtest",
-        description=(
-            "Open-loop UDP load test for servers that answer a text datagram with 'ACK: <text>' "
-            "(Agones' simple-game-server and the aioagones sample server). Latency is measured from "
-            "each datagram's scheduled send time. 'udp-loadtest merge RESULT.json ...' merges the --json "
-            "results of several runs."
-        ),
-        epilog="The form HOST PORT (two words) also works for one target.",
-    )
-    p.add_argument(
-        "targets",
-        metavar="TARGET",
-        nargs="*",
-        help="HOST:PORT, or [IPv6]:PORT; the clients are spread evenly over the targets",
-    )
-    p.add_argument(
-        "--targets",
-        dest="targets_file",
-        metavar="FILE",
-        help="read more targets from FILE ('-' for stdin), one per line or separated by white space",
-    )
-    p.add_argument(
-        "--share",
-        type=_share,
-        metavar="I/N",
-        help="take share I of N of the targets (every N-th, from the I-th, counting from 0): with an Indexed"
-        " Job, --share $(JOB_COMPLETION_INDEX)/N",
-    )
-    p.add_argument(
-        "--clients",
-        type=_positive(int),
-        default=10,
-        metavar="N",
-        help="simulated players, each with its own socket and source port (default 10)",
-    )
-    rate = p.add_mutually_exclusive_group()
-    rate.add_argument("--rate", type=_positive(float), metavar="PPS", help="datagrams per second over all clients")
-    rate.add_argument(
-        "--tick-rate", type=_positive(float), metavar="HZ", help="datagrams per second per client (default 60)"
-    )
-    p.add_argument("--duration", type=_positive(float), default=10.0, metavar="S", help="measured seconds (default 10)")
-    p.add_argument(
-        "--warmup", type=_non_negative, default=1.0, metavar="S", help="seconds sent first and not counted (default 1)"
-    )
-    p.add_argument(
-        "--payload-size",
-        type=_positive(int),
-        default=64,
-        metavar="BYTES",
-        help="datagram size; the header (client, sequence, send time) is never cut (default 64)",
-    )
-    p.add_argument(
-        "--workers",
-        type=_positive(int),
-        default=None,
-        metavar="W",
-        help=f"worker processes (default: the number of cores, here {default_workers()})",
-    )
-    p.add_argument(
-        "--reply-timeout",
-        type=_positive(float),
-        default=1.0,
-        metavar="S",
-        help="a reply later than this counts as lost (default 1)",
-    )
-    p.add_argument(
-        "--start-at",
-        type=parse_start_at,
-        metavar="TIME",
-        help="start the warm-up at TIME (Unix seconds or RFC 3339), so that several load Pods begin together",
-    )
-    p.add_argument("--run-id", default="", metavar="ID", help="tag the JSON result with this run id")
-    p.add_argument("--label", default="", metavar="TEXT", help="tag the JSON result with this label (e.g. the Pod)")
-    p.add_argument("--join", action="store_true", help="each client sends 'JOIN <id>' first and 'LEAVE' at the end")
-    p.add_argument(
-        "--join-reply",
-        default="ACK: JOIN",
-        metavar="TEXT",
-        help="what a successful JOIN reply starts with (default 'ACK: JOIN')",
-    )
-    p.add_argument(
-        "--keep-going",
-        action="store_true",
-        help="keep sending even when every datagram of the first 2 s was refused (ECONNREFUSED)",
-    )
-    _outputs(p)
-    p.add_argument(
-        "--raw-samples",
-        metavar="FILE",
-        help="also write every measured round trip (ns, one per line): for checking the histogram; large",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
-    return p
-
-
-def _outputs(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--json",
-        metavar="FILE",
-        help="write the result as JSON to FILE (.json is added); '-' writes it to stdout and the table to stderr",
-    )
-    p.add_argument(
-        "--plot",
-        metavar="FILE",
-        help="draw latency, loss and rates over time and the latency histogram into FILE (.png is added;"
-        " needs the 'plot' extra: matplotlib)",
-    )
-
-
-def build_merge_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``udp-loadtest merge``."""
-    p = argparse.ArgumentParser(
-        prog="udp-loadtest merge",
-        description=(
-            "Merge the --json results of several udp-loadtest runs exactly: counts summed, latency histograms "
-            "merged bucket by bucket, targets combined, time series aligned on wall-clock time."
-        ),
-    )
-    p.add_argument("results", metavar="RESULT.json", nargs="+", help="results written by --json ('-' for stdin)")
-    _outputs(p)
-    return p
+__all__ = ["build_parser", "main", "merge_main", "parse_start_at"]
 
 
 class _ProgressLine:
@@ -257,37 +76,45 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
-def _read_targets(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, int, list[tuple[str, int]]]:
-    """(host, port) of the old HOST PORT form (or ("", 0)) and the HOST:PORT targets."""
-    words = list(args.targets)
-    if args.targets_file:
-        try:
-            if args.targets_file == "-":
-                text = sys.stdin.read()
-            else:
-                text = Path(args.targets_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            parser.error(f"--targets {args.targets_file}: {exc.strerror}")
-        words += [w for line in text.splitlines() if not line.lstrip().startswith("#") for w in line.split()]
+def _read_targets(args: argparse.Namespace) -> tuple[str, int, list[tuple[str, int]]]:
+    """(host, port) of the old HOST PORT form (or ("", 0)) and the targets of the words and files.
+
+    Raises:
+        LoadTestError: a bad target or file, or no target at all; GameServers left out are reported first.
+    """
+    if args.targets_file == "-" and args.gameservers == "-":
+        raise LoadTestError("--targets - and --gameservers -: only one of them can read stdin")
     # HOST PORT, the one-target form of before: a second target would have a colon, and a first one
     # in the new form has [brackets] or a single colon (a bare IPv6 address has several).
-    first_is_target = args.targets[:1] and (args.targets[0].startswith("[") or args.targets[0].count(":") == 1)
-    if len(args.targets) == 2 and ":" not in args.targets[1] and not first_is_target and not args.targets_file:
+    words = list(args.targets)
+    first_is_target = words[:1] and (words[0].startswith("[") or words[0].count(":") == 1)
+    files = args.targets_file or args.gameservers
+    if len(words) == 2 and ":" not in words[1] and not first_is_target and not files:
         try:
-            return args.targets[0], _port(args.targets[1]), []
+            return words[0], port_number(words[1]), []
         except argparse.ArgumentTypeError as exc:
-            parser.error(str(exc))
-    if not words:
-        parser.error("no target: give HOST:PORT (one or more), or --targets FILE")
-    try:
-        targets = [parse_target(w) for w in words]
-    except LoadTestError as exc:
-        parser.error(str(exc))
+            raise LoadTestError(str(exc)) from None
+    targets = [parse_target(w) for w in words]
+    if args.targets_file:
+        targets += read_targets(args.targets_file)
+    if args.gameservers:
+        aim = read_gameservers(args.gameservers, args.port_name, args.family)
+        for line in aim.left_out:
+            print(f"udp-loadtest: {line}", file=sys.stderr)
+        if not aim.targets and not targets:
+            raise LoadTestError(
+                f"--gameservers {args.gameservers}: no GameServer with a Pod IP on port {args.port_name!r}"
+                f" ({len(aim.left_out)} left out)"
+            )
+        targets += aim.targets
+    if not targets:
+        raise LoadTestError("no target: give HOST:PORT (one or more), --targets FILE or --gameservers FILE")
     if args.share:
         i, n = args.share
+        total = len(targets)
         targets = targets[i::n]
         if not targets:
-            parser.error(f"--share {i}/{n}: no target left for this share ({len(words)} targets for {n} shares)")
+            raise LoadTestError(f"--share {i}/{n}: no target left for this share ({total} targets for {n} shares)")
     return "", 0, targets
 
 
@@ -337,9 +164,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["merge"]:
         return merge_main(args_list[1:])
-    parser = build_parser()
-    args = parser.parse_args(args_list)
-    host, port, targets = _read_targets(args, parser)
+    try:
+        args = build_parser().parse_args(args_list)
+    except UsageError as exc:
+        print(f"udp-loadtest: error: {exc} (see --help)", file=sys.stderr)
+        return 2
+    try:
+        host, port, targets = _read_targets(args)
+    except LoadTestError as exc:
+        print(f"udp-loadtest: error: {exc}", file=sys.stderr)
+        return 2
     if args.rate is not None:
         rate = args.rate
     else:
@@ -374,8 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(all_targets) > 1:
         where = f"{len(all_targets)} targets"
     else:
-        host, port = all_targets[0]
-        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        where = format_address(*all_targets[0])
     print(format_header(config, where, min(config.workers, config.clients)), file=human, flush=True)
 
     def notice(text: str) -> None:
@@ -418,34 +251,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _result_json(text: str, name: str) -> Any:
-    """The JSON result in ``text``: a --json file, or the logs of a run with --json - (the one JSON line)."""
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        error = exc
-    for line in text.splitlines():
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                continue
-    raise LoadTestError(f"{name}: not JSON ({error}); give the files written by --json, or the logs of --json -")
-
-
 def merge_main(argv: Sequence[str]) -> int:
     """``udp-loadtest merge``: merge results, print the table, write --json and --plot."""
-    args = build_merge_parser().parse_args(list(argv))
+    try:
+        args = build_merge_parser().parse_args(list(argv))
+    except UsageError as exc:
+        print(f"udp-loadtest merge: error: {exc} (see --help)", file=sys.stderr)
+        return 2
     human = sys.stderr if args.json == "-" else sys.stdout
     try:
         _prepare_outputs(args)
-        results = []
-        for name in args.results:
-            try:
-                text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise LoadTestError(f"cannot read {name}: {exc.strerror}") from None
-            results.append(LoadTestResult.from_dict(_result_json(text, name), name))
+        results = [read_result(name) for name in args.results]
         merged = merge_results(results, args.results)
     except LoadTestError as exc:
         print(f"udp-loadtest merge: error: {exc}", file=sys.stderr)

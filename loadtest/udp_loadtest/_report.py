@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from udp_loadtest._runner import LoadTestConfig, LoadTestResult
-from udp_loadtest._worker import LoadTestError
+from udp_loadtest._config import LoadTestConfig
+from udp_loadtest._errors import LoadTestError
+from udp_loadtest._result import LoadTestResult
 
 __all__ = ["check_output", "format_header", "format_table", "load_plotting", "output_path", "write_json", "write_plot"]
 

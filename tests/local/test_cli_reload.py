@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import sys
 from pathlib import Path
 
 import grpc.aio
 
 from aioagones._pb import sdk_pb2, sdk_pb2_grpc
 
+from ._support import CLEAN_ENV, sidecar_command
+
 MANIFEST = "metadata: {name: cli}\nspec: {health: {disabled: true}}\n"
 
 
 async def _start(*args: str) -> tuple[asyncio.subprocess.Process, int]:
     """The command on a free loopback port, once it serves; its stderr is left to read."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aioagones.local",
-        "--address",
-        "127.0.0.1",
-        "--grpc-port",
-        "0",
-        *args,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
+        *sidecar_command(*args), stderr=asyncio.subprocess.PIPE, env=CLEAN_ENV
     )
     assert process.stderr is not None
     try:

@@ -1,4 +1,4 @@
-"""Acting as the cluster: the rules, `LocalSidecar`'s methods, `/local/...` and the CLI sub-commands."""
+"""Acting as the cluster: `LocalSidecar`'s methods, `/local/...` and the CLI sub-commands."""
 
 from __future__ import annotations
 
@@ -14,135 +14,12 @@ import aiohttp
 import pytest
 
 from aioagones import SDK, State
-from aioagones.local import (
-    Code,
-    CounterAction,
-    CounterState,
-    GameServerRules,
-    ListAction,
-    ListState,
-    SidecarError,
-    default_game_server,
-)
-from aioagones.testing import LocalSidecar
+from aioagones.local import SidecarError
+from aioagones.local._host import local_addresses
+from aioagones.testing import CounterAction, ListAction, LocalSidecar
 
 T0 = 1000.0
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
-
-
-def rules(**changes: Any) -> GameServerRules:
-    state = default_game_server(1_700_000_000)
-    for key, value in changes.items():
-        setattr(state, key, value)
-    return GameServerRules(state, now=T0)
-
-
-# -- rules ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("state", [s.value for s in State])
-def test_set_state_reaches_every_state(state: str) -> None:
-    r = rules()
-    r.reserve(10, T0)
-    r.set_state(state)
-    assert r.state.state == state
-    r.tick(T0 + 11)  # the reserve timer is gone: nothing moves it back to Ready
-    assert r.state.state == state or state == State.READY
-
-
-def test_set_state_leaves_unhealthy_and_refuses_unknown_names() -> None:
-    r = rules()
-    r.tick(T0 + 1000)
-    assert r.state.state == "Unhealthy"
-    r.set_state("Ready")
-    assert r.state.state == "Ready"
-    version = r.version
-    with pytest.raises(SidecarError) as info:
-        r.set_state("ready")
-    assert info.value.code is Code.INVALID_ARGUMENT
-    assert "'ready' is not a GameServer state" in info.value.message
-    assert r.version == version
-
-
-def test_allocation_as_the_allocator_applies_it() -> None:
-    r = rules(
-        counters={"rooms": CounterState(1, 10), "slots": CounterState(3, 4)},
-        lists={"players": ListState(3, ["a", "b"]), "maps": ListState(5, ["x", "y"])},
-    )
-    warnings = r.apply_allocation(
-        timestamp="2026-01-01T00:00:00Z",
-        labels={"map": "harbor", "example.com/mode": "ctf"},
-        annotations={"note": "anything at all ✓"},
-        counters={
-            "rooms": CounterAction("Increment", 20),  # clamped to the capacity
-            "slots": CounterAction("Decrement", 1, capacity=2),  # capacity first: 3 -> 2, then 1
-            "nope": CounterAction("Increment", 1),
-        },
-        lists={
-            "players": ListAction(add_values=("b", "c", "d")),  # duplicates dropped, cut at capacity 3
-            "maps": ListAction(delete_values=("x", "zz"), capacity=1),
-            "gone": ListAction(add_values=("v",)),
-        },
-    )
-    gs = r.state
-    assert gs.state == "Allocated"
-    assert gs.labels == {"islocal": "true", "map": "harbor", "example.com/mode": "ctf"}
-    assert gs.annotations["note"] == "anything at all ✓"
-    assert gs.annotations["agones.dev/last-allocated"] == "2026-01-01T00:00:00Z"
-    assert gs.counters == {"rooms": CounterState(10, 10), "slots": CounterState(1, 2)}
-    assert gs.lists == {"players": ListState(3, ["a", "b", "c"]), "maps": ListState(1, [])}
-    assert warnings == ["counter 'nope' not found in GameServer local", "list 'gone' not found in GameServer local"]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "code", "says"),
-    [
-        ({"labels": {"bad key": "v"}}, Code.INVALID_ARGUMENT, "metadata.labels: key 'bad key'"),
-        ({"labels": {"k": "bad value"}}, Code.INVALID_ARGUMENT, "metadata.labels: value 'bad value'"),
-        ({"labels": {"Example.com/k": "v"}}, Code.INVALID_ARGUMENT, "prefix must be a DNS subdomain"),
-        ({"annotations": {"": "v"}}, Code.INVALID_ARGUMENT, "metadata.annotations"),
-        ({"counters": {"rooms": CounterAction("Add", 1)}}, Code.INVALID_ARGUMENT, "use Increment or Decrement"),
-        ({"counters": {"rooms": CounterAction("Increment")}}, Code.INVALID_ARGUMENT, "action and amount go together"),
-        ({"counters": {"rooms": CounterAction("Increment", -1)}}, Code.INVALID_ARGUMENT, "amount -1"),
-        ({"counters": {"rooms": CounterAction(capacity=-1)}}, Code.INVALID_ARGUMENT, "capacity -1"),
-        ({"lists": {"players": ListAction(capacity=1001)}}, Code.INVALID_ARGUMENT, "allowed: 0..1000"),
-    ],
-)
-def test_an_allocation_a_cluster_refuses_changes_nothing(kwargs: dict[str, Any], code: Code, says: str) -> None:
-    r = rules()
-    version = r.version
-    with pytest.raises(SidecarError) as info:
-        r.apply_allocation(timestamp="t", **kwargs)
-    assert info.value.code is code
-    assert says in info.value.message
-    assert (r.version, r.state.state) == (version, "Ready")
-
-
-@pytest.mark.parametrize("state", ["Scheduled", "Reserved", "Shutdown", "Unhealthy"])
-def test_only_a_ready_or_allocated_game_server_is_allocated(state: str) -> None:
-    r = rules()
-    r.set_state(state)
-    with pytest.raises(SidecarError) as info:
-        r.apply_allocation(timestamp="t")
-    assert info.value.code is Code.FAILED_PRECONDITION
-    assert f"The GameServer is {state}" in info.value.message
-    r.set_state("Allocated")
-    r.apply_allocation(timestamp="again")  # an Allocated one may be allocated again
-    assert r.state.annotations["agones.dev/last-allocated"] == "again"
-
-
-def test_stopping_health_checking_keeps_it_healthy_and_resuming_gives_a_new_window() -> None:
-    r = rules()  # initial delay 10 s, then 5 x 3 s
-    r.set_health_checking(False, T0)
-    assert r.next_deadline() is None
-    r.tick(T0 + 1000)
-    assert r.state.state == "Ready"
-    r.set_health_checking(True, T0 + 1000)
-    assert r.next_deadline() == T0 + 1000 + 15
-    r.tick(T0 + 1014)
-    assert r.state.state == "Ready"
-    r.tick(T0 + 1015)
-    assert r.state.state == "Unhealthy"
 
 
 # -- LocalSidecar -----------------------------------------------------------------------------
@@ -228,7 +105,7 @@ async def test_the_control_surface_over_http() -> None:
             "state": "Allocated",
             "gameServerName": "local",
             "address": "127.0.0.1",
-            "addresses": [],
+            "addresses": [{"type": "PodIP", "address": a} for a in local_addresses()],  # as for a manifest
             "ports": [{"name": "default", "port": 7777}],
             "warnings": [],
         }

@@ -6,8 +6,8 @@ import pytest
 from google.protobuf import json_format
 
 from aioagones._pb import beta_pb2
-from aioagones.local import CounterState, GameServerState, ListState
 from aioagones.local._convert import counter_pb, from_json, game_server_pb, list_pb, to_json
+from aioagones.local._state import CounterState, GameServerState, ListState
 
 
 def test_json_has_every_field_in_proto_order_int64_as_strings_and_unset_messages_as_null() -> None:

@@ -20,7 +20,8 @@ import pytest
 from google.protobuf import field_mask_pb2, wrappers_pb2
 
 from aioagones._pb import alpha_pb2, beta_pb2, sdk_pb2
-from aioagones.local import GameServerState, HealthSpec, SidecarServer, default_game_server, load_game_server
+from aioagones.local import GameServerState, SidecarServer, default_game_server, load_game_server
+from aioagones.local._state import HealthSpec
 
 from .conftest import Stubs
 
@@ -169,6 +170,7 @@ async def _() -> None:
 
 
 async def _go_unhealthy(clock: Clock, stubs: Stubs) -> None:
+    await stubs.sdk.GetGameServer(E)  # the game's first call starts the health clock (if none did)
     clock.now = 1000.0  # the default GameServer: 10 s initial delay + 5 x 3 s without a ping
     await stubs.sdk.GetGameServer(E)  # any call wakes the timer
     await watch_until(stubs, lambda gs: gs.status.state == "Unhealthy")

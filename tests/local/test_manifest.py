@@ -9,17 +9,10 @@ from typing import Any
 
 import pytest
 
-from aioagones.local import (
-    GameServerState,
-    HealthSpec,
-    ManifestError,
-    game_server_from_manifest,
-    load_game_server,
-    local_addresses,
-    read_manifest,
-)
-from aioagones.local._host import DYNAMIC_PORT_RANGE, free_port
-from aioagones.local._manifest import name_suffix
+from aioagones.local import GameServerState, ManifestError, load_game_server
+from aioagones.local._host import DYNAMIC_PORT_RANGE, free_port, local_addresses
+from aioagones.local._manifest import game_server_from_manifest, name_suffix, read_manifest
+from aioagones.local._state import HealthSpec
 
 BASE: dict[str, Any] = {
     "apiVersion": "agones.dev/v1",

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from aioagones import SDK, GameServer
-from aioagones.local import GameServerRules, ManifestError, game_server_from_manifest
+from aioagones.local import ManifestError
+from aioagones.local._manifest import game_server_from_manifest
 from aioagones.local._reload import reloaded_game_server
+from aioagones.local._rules import GameServerRules
 from aioagones.testing import LocalSidecar
 
 from .._wait import until
@@ -165,9 +167,9 @@ BASE: dict[str, Any] = {
 
 def test_reload_keeps_the_name_uid_creation_time_and_bound_ports() -> None:
     rules = _start(BASE)
-    new = reloaded_game_server(rules.state, BASE, addresses=["10.0.0.2"], allocate_port=_never)
+    new = reloaded_game_server(rules.game_server, BASE, addresses=["10.0.0.2"], allocate_port=_never)
     assert (new.name, new.uid, new.creation_timestamp) == ("gs-abcde", "u-1", 1000)
-    assert new.ports == [("p", 7001), ("q-tcp", 7002), ("q-udp", 7002)] == rules.state.ports
+    assert new.ports == [("p", 7001), ("q-tcp", 7002), ("q-udp", 7002)] == rules.game_server.ports
     assert new.addresses == [("PodIP", "10.0.0.2")]
     assert (new.generation, new.resource_version) == (2, "2")
 
@@ -177,13 +179,13 @@ def test_reload_takes_status_fields_from_the_file_and_keeps_the_others() -> None
     rules.add_list_value("players", "a")
     rules.update_counter("rooms", count_diff=2)
     doc = {**BASE, "status": {"lists": {"players": {"values": ["x", "y"]}}, "ports": [{"name": "p", "port": 1}]}}
-    new = reloaded_game_server(rules.state, doc, addresses=[], allocate_port=_never)
+    new = reloaded_game_server(rules.game_server, doc, addresses=[], allocate_port=_never)
     assert new.lists["players"].values == ["x", "y"]
     assert new.lists["players"].capacity == 3
     assert new.counters["rooms"].count == 2  # not in the file's status: kept
     assert new.state == "Scheduled"
     assert new.ports[0] == ("p", 7001)  # status.ports is derived, never read
-    assert rules.state.lists["players"].values == ["a"]  # the current GameServer is not touched
+    assert rules.game_server.lists["players"].values == ["a"]  # the current GameServer is not touched
 
 
 @pytest.mark.parametrize(
@@ -204,7 +206,7 @@ def test_reload_takes_status_fields_from_the_file_and_keeps_the_others() -> None
 def test_reload_refuses_a_bad_status(status: object, says: str) -> None:
     rules = _start(BASE)
     with pytest.raises(ManifestError, match="^" + re.escape(says)):
-        reloaded_game_server(rules.state, {**BASE, "status": status}, addresses=[], allocate_port=_never)
+        reloaded_game_server(rules.game_server, {**BASE, "status": status}, addresses=[], allocate_port=_never)
 
 
 def test_a_new_state_by_hand_cancels_a_reserve_and_revives_health_checking() -> None:
@@ -213,10 +215,12 @@ def test_a_new_state_by_hand_cancels_a_reserve_and_revives_health_checking() -> 
     rules.reserve(10, now=0.0)
     assert rules.next_deadline() == 6.0  # health: 5 s initial delay + 1 x 1 s
     rules.tick(100.0)
-    assert rules.state.state == "Unhealthy"
+    assert rules.game_server.state == "Unhealthy"
     version = rules.version
-    ready = reloaded_game_server(rules.state, {**doc, "status": {"state": "Ready"}}, addresses=[], allocate_port=_never)
+    ready = reloaded_game_server(
+        rules.game_server, {**doc, "status": {"state": "Ready"}}, addresses=[], allocate_port=_never
+    )
     rules.replace(ready, now=100.0)
-    assert rules.state.state == "Ready"
+    assert rules.game_server.state == "Ready"
     assert rules.version == version + 1
     assert rules.next_deadline() == 106.0  # health checking starts over; no Reserve left

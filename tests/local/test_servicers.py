@@ -223,7 +223,7 @@ async def test_restart_on_the_same_port_keeps_the_game_server(server: SidecarSer
 
 
 async def test_a_busy_port_is_refused(server: SidecarServer) -> None:
-    other = SidecarServer(server.rules.state, host="127.0.0.1", port=server.port)
+    other = SidecarServer(server.rules.game_server, host="127.0.0.1", port=server.port)
     with pytest.raises(OSError, match=f"127.0.0.1:{server.port}"):
         await other.start()
     assert not other.running

@@ -1,4 +1,4 @@
-"""`agones-local-sidecar allocate | state | health | gameserver`: the cluster's hand, from a shell.
+"""`agones-local-sidecar allocate | state | health | gameserver | reset`: the cluster's hand, from a shell.
 
 Each sub-command sends one request to the `/local/...` control surface of a sidecar that is
 already running (found by `--address` and `--http-port`, or their environment variables, as the
@@ -18,13 +18,12 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-import yaml
-
 from aioagones._constants import DEFAULT_HOST, DEFAULT_HTTP_PORT, ENV_HTTP_PORT, format_host_port
+from aioagones._reading import ReadError, load_yaml
 
 __all__ = ["COMMANDS", "ENV_ADDRESS", "main"]
 
-COMMANDS = ("allocate", "state", "health", "gameserver")
+COMMANDS = ("allocate", "state", "health", "gameserver", "reset")
 ENV_ADDRESS = "AGONES_LOCAL_ADDRESS"
 """Where the sidecar listens: the server form and the sub-commands both read it."""
 TIMEOUT_SECONDS = 10.0
@@ -117,21 +116,56 @@ def _parser() -> _Parser:
     )
     health.add_argument("action", choices=("stop", "resume"))
     commands.add_parser("gameserver", parents=[common], help="print the GameServer as JSON")
+    commands.add_parser(
+        "reset",
+        parents=[common],
+        help="start over with a fresh GameServer",
+        description="Start over: a fresh GameServer from the same manifest (or the default), as a Fleet would "
+        "replace an Unhealthy one; health checking starts again at the game's first call.",
+    )
     return parser
+
+
+def _mapping(value: object, where: str, source: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _BadInput(f"{source}: {where} must be a mapping")
+    return value
+
+
+def parse_allocation(data: bytes, source: str) -> dict[str, Any]:
+    """The `spec` of a GameServerAllocation from the bytes of a YAML or JSON document.
+
+    Raises:
+        _BadInput: one line naming `source`: not YAML/JSON (bounded as `aioagones._reading` says),
+            or a part of the spec that has the wrong shape.
+    """
+    try:
+        doc = load_yaml(data)
+    except ReadError as exc:
+        raise _BadInput(f"{source}: {exc}") from None
+    spec = doc.get("spec", {}) if isinstance(doc, dict) else None
+    if not isinstance(spec, dict):
+        raise _BadInput(f"{source}: expected a GameServerAllocation (a mapping with a spec)")
+    meta = _mapping(spec.get("metadata"), "spec.metadata", source)
+    for part in ("labels", "annotations"):
+        for key, value in _mapping(meta.get(part), f"spec.metadata.{part}", source).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise _BadInput(f"{source}: spec.metadata.{part} must map strings to strings")
+    for part in ("counters", "lists"):
+        for name, action in _mapping(spec.get(part), f"spec.{part}", source).items():
+            _mapping(action, f"spec.{part}.{name}", source)
+    return spec
 
 
 def _read_allocation(path: str) -> dict[str, Any]:
     try:
-        with open(path, encoding="utf-8") as file:
-            doc = yaml.safe_load(file)
+        with open(path, "rb") as file:
+            data = file.read()
     except OSError as exc:
         raise _BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise _BadInput(f"{path}: not valid YAML or JSON: {str(exc).replace(chr(10), ' ')}") from None
-    spec = doc.get("spec", {}) if isinstance(doc, dict) else None
-    if not isinstance(spec, dict):
-        raise _BadInput(f"{path}: expected a GameServerAllocation (a mapping with a spec)")
-    return spec
+    return parse_allocation(data, path)
 
 
 def _allocation(args: argparse.Namespace) -> dict[str, Any]:
@@ -204,6 +238,9 @@ def main(argv: Sequence[str]) -> int:
         elif args.command == "health":
             _request(base, "POST", "/local/health", {"checking": args.action == "resume"})
             print("health checking " + ("resumed" if args.action == "resume" else "stopped"))
+        elif args.command == "reset":
+            gs = _request(base, "POST", "/local/reset", {})
+            print(f"GameServer {gs['object_meta']['name']}: started over, state {gs['status']['state']}")
         else:
             print(json.dumps(_request(base, "GET", "/local/gameserver"), indent=2))
     except _Refused as exc:

@@ -1,8 +1,8 @@
 """`SidecarCore`: what both front ends (gRPC and HTTP/JSON) share, so they can never disagree.
 
 It holds the rules, the names of the calls received, the watchers, and a wake-up for the timer
-task. `run(operation, request)` records a call, runs it against the rules, logs it in one line
-and (if it changed the GameServer) sends the GameServer to every watcher.
+task. It knows nothing of the calls' table: `_dispatch` runs an operation against the rules and
+then `publish()` sends the GameServer (if it changed) to every watcher.
 
 Watchers: each open watch has a short backlog of snapshots. Publishing appends to every backlog
 without waiting, so nobody waits for a slow client; a backlog that overflows drops its oldest
@@ -18,16 +18,15 @@ import datetime
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
-from google.protobuf.message import Message
-
+from aioagones._models import State
 from aioagones._pb import sdk_pb2
+from aioagones.local import _cluster
+from aioagones.local._cluster import RESET_COMMAND
 from aioagones.local._convert import game_server_pb
-from aioagones.local._rules import CounterAction, GameServerRules, ListAction, SidecarError
-
-if TYPE_CHECKING:
-    from aioagones.local._operations import Operation
+from aioagones.local._rules import GameServerRules
+from aioagones.local._state import Allocation, GameServerState, SidecarError
 
 __all__ = ["STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
 
@@ -79,8 +78,11 @@ class SidecarCore:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        fresh: Callable[[], GameServerState] | None = None,
     ) -> None:
         self.rules = rules
+        self._fresh = fresh
+        self._peers: set[str] = set()
         self.clock = clock
         self.wall_clock = wall_clock
         self.calls: list[str] = []
@@ -109,7 +111,7 @@ class SidecarCore:
         if self.rules.version == self._published:
             return
         self._published = self.rules.version
-        snapshot = game_server_pb(self.rules.state)
+        snapshot = game_server_pb(self.rules.game_server)
         for watcher in self._watchers:
             watcher.put(snapshot)
 
@@ -139,23 +141,51 @@ class SidecarCore:
             if not self._streams:
                 self._streams_done.set()
 
-    def run(self, op: Operation, request: Any) -> Message:
-        """Record `op`, run it, log `Method(args) -> result` and publish a change.
+    def connect(self, peer: str | None, *, acting: bool = True) -> None:
+        """A game called from `peer` (its connection; None: unknown): start the health clock, and replace
+        an Unhealthy GameServer when a peer not seen before it turned Unhealthy acts on it (a health
+        ping, a call that changes something), as a Fleet replaces one for a new game process. A look
+        (`acting=False`) replaces nothing."""
+        if peer is not None and peer not in self._peers:
+            unhealthy = self.rules.game_server.state == State.UNHEALTHY
+            if unhealthy and acting and self._fresh is not None:
+                self.reset(f"a new game process connected ({peer}) to an Unhealthy GameServer")
+            if acting or not unhealthy:  # one who only looks at an Unhealthy one may be the next game
+                self._peers.add(peer)
+        if self.rules.connected(self.clock()):
+            self.changed.set()  # a health deadline now exists: wake the timer task
+            gs = self.rules.game_server
+            health = gs.health
+            if health.disabled or not self.rules.health_checking:
+                logger.info("a game connected: health checking is off for GameServer %r", gs.name)
+            else:
+                logger.info(
+                    "a game connected: health checking starts (Unhealthy after %d s, then %d s, without a ping)",
+                    health.initial_delay_seconds + health.failure_threshold * health.period_seconds,
+                    health.failure_threshold * health.period_seconds,
+                )
 
-        Raises:
-            SidecarError: the rules refuse the call (logged with its code; nothing changed).
-        """
-        self.calls += [*op.finer_calls(request), op.call]
-        try:
-            reply = op.run(self, request)
-        except SidecarError as exc:
-            logger.info("%s(%s) -> %s: %s", op.method, op.args(request), exc.code.name, exc.message)
-            raise
-        if logger.isEnabledFor(logging.INFO):
-            shown = op.show(reply) if op.show is not None else f"state {self.rules.state.state}"
-            logger.info("%s(%s) -> %s", op.method, op.args(request), shown)
+    def reset(self, why: str) -> None:
+        """Start over with a fresh GameServer from the same manifest (health clock waiting for a game)."""
+        if self._fresh is None:
+            raise RuntimeError("this sidecar has no manifest to start over from")  # pragma: no cover
+        old = self.rules.game_server
+        self.rules.reset(self._fresh())
+        new = self.rules.game_server
+        logger.warning(
+            "cluster: %s: GameServer %r (state %s) replaced by a fresh GameServer %r (state %s) from the same "
+            "manifest, as a Fleet would replace it",
+            why,
+            old.name,
+            old.state,
+            new.name,
+            new.state,
+        )
         self.publish()
-        return reply
+
+    def record(self, *calls: str) -> None:
+        """Note calls received, by the names Agones' conformance test expects (`ready`, `health` ...)."""
+        self.calls += calls
 
     def _cluster(self, what: str, change: Callable[[], _T]) -> _T:
         try:
@@ -163,32 +193,19 @@ class SidecarCore:
         except SidecarError as exc:
             logger.info("cluster: %s -> %s: %s", what, exc.code.name, exc.message)
             raise
-        logger.info("cluster: %s -> state %s", what, self.rules.state.state)
+        logger.info("cluster: %s -> state %s", what, self.rules.game_server.state)
         self.publish()
         return result
 
     def set_state(self, state: str) -> None:
         """As the cluster: put the GameServer into `state` (see `GameServerRules.set_state`)."""
-        self._cluster(f"set state {state}", lambda: self.rules.set_state(state))
+        self._cluster(f"set state {state}", lambda: _cluster.set_state(self.rules, state))
 
-    def allocate(
-        self,
-        *,
-        labels: dict[str, str] | None = None,
-        annotations: dict[str, str] | None = None,
-        counters: dict[str, CounterAction] | None = None,
-        lists: dict[str, ListAction] | None = None,
-    ) -> list[str]:
-        """As the cluster: a GameServerAllocation (see `GameServerRules.apply_allocation`); returns its warnings."""
+    def allocate(self, allocation: Allocation) -> list[str]:
+        """As the cluster: a GameServerAllocation (see `_cluster.apply_allocation`); returns its warnings."""
         warnings = self._cluster(
             "GameServerAllocation",
-            lambda: self.rules.apply_allocation(
-                timestamp=rfc3339(self.wall_clock()),
-                labels=labels,
-                annotations=annotations,
-                counters=counters,
-                lists=lists,
-            ),
+            lambda: _cluster.apply_allocation(self.rules, allocation, timestamp=rfc3339(self.wall_clock())),
         )
         for warning in warnings:
             logger.warning("cluster: GameServerAllocation: %s", warning)
@@ -203,7 +220,7 @@ class SidecarCore:
 
     def ping(self) -> None:
         """One health ping."""
-        self.calls.append("health")
+        self.record("health")
         self.rules.health(self.clock())
         self.publish()
 
@@ -214,7 +231,7 @@ class SidecarCore:
         """
         if self.stopping.done():
             return
-        watcher = _Watcher(game_server_pb(self.rules.state))
+        watcher = _Watcher(game_server_pb(self.rules.game_server))
         self._watchers.add(watcher)
         try:
             while (snapshot := await watcher.get()) is not None:
@@ -226,3 +243,35 @@ class SidecarCore:
     def watching(self) -> int:
         """Watchers open right now."""
         return len(self._watchers)
+
+    async def run_timer(self) -> None:
+        """Forever (until cancelled): apply what falls due (a Reserve running out, missed pings) and publish it."""
+        rules, core = self.rules, self
+        while True:
+            deadline = rules.next_deadline()
+            core.changed.clear()
+            if deadline is None:
+                await core.changed.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, deadline - self.clock())):
+                        await core.changed.wait()
+            before = rules.game_server.state
+            rules.tick(self.clock())
+            after = rules.game_server.state
+            if after != before and after == "Unhealthy":
+                health = rules.game_server.health
+                logger.warning(
+                    "no health ping for %d s (failureThreshold %d x periodSeconds %d): state %s -> Unhealthy, "
+                    "for good for this game; the next game process to connect gets a fresh GameServer, as a "
+                    "Fleet would replace it, or run `%s` (a manifest with spec.health.disabled: true turns "
+                    "health checking off)",
+                    health.failure_threshold * health.period_seconds,
+                    health.failure_threshold,
+                    health.period_seconds,
+                    before,
+                    RESET_COMMAND,
+                )
+            elif after != before:
+                logger.info("reservation ran out: state %s -> %s", before, after)
+            core.publish()

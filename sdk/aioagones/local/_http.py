@@ -5,16 +5,7 @@ same `SidecarCore`. Bodies are read and replies written as grpc-gateway does (se
 errors are `{"code", "message", "details": []}` with grpc-gateway's HTTP status for the gRPC code.
 A known path with the wrong method answers 501, an unknown path 404, as the real sidecar does.
 
-`/local/...` is ours (the real sidecar has no such prefix): what only the cluster does.
-
-- `GET /local/gameserver`: the GameServer (as `/gameserver`, but not recorded as an SDK call).
-- `POST /local/state` `{"state": "Reserved"}`: put the GameServer into any state.
-- `POST /local/allocate`: a GameServerAllocation's `spec` (or the whole object):
-  `{"metadata": {"labels": {...}, "annotations": {...}}, "counters": {"rooms": {"action":
-  "Increment", "amount": 1, "capacity": 10}}, "lists": {"players": {"addValues": ["p1"],
-  "deleteValues": [], "capacity": 10}}}`; answers `{"state": "Allocated", "gameServerName", "address",
-  "addresses", "ports", "warnings"}`.
-- `POST /local/health` `{"checking": false}`: stop (or, with true, resume) health checking.
+`/local/...` (`_control`) is ours (the real sidecar has no such prefix): what only the cluster does.
 
 aiohttp is the server: asyncio-native, well kept, with streamed (chunked) responses and handler
 cancellation when a client goes away, which the watch stream needs. Only this module imports it.
@@ -25,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,10 +24,15 @@ from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from aioagones.local._convert import from_json, game_server_pb, to_json
+from aioagones._reading import ReadError, load_json
+from aioagones.local._control import CONTROL_ROUTES, BadRequest, ControlRoute
+from aioagones.local._convert import from_json, to_json, unknown_fields
 from aioagones.local._core import SidecarCore
+from aioagones.local._dispatch import dispatch
+from aioagones.local._host import bind_listeners
+from aioagones.local._openapi import OPENAPI_PATH, openapi_document
 from aioagones.local._operations import OPERATIONS, Operation, Streaming
-from aioagones.local._rules import CounterAction, ListAction, SidecarError
+from aioagones.local._state import SidecarError
 
 __all__ = ["HttpFrontEnd"]
 
@@ -67,10 +62,6 @@ _STATUS = {
 _Handler = Callable[[web.BaseRequest, dict[str, str]], Awaitable[web.StreamResponse]]
 
 
-class _BadRequest(Exception):
-    """A request body or parameter that cannot be read: INVALID_ARGUMENT."""
-
-
 def _json(body: object, status: int = 200) -> web.Response:
     return web.Response(
         status=status, text=json.dumps(body, separators=(",", ":"), ensure_ascii=False), content_type="application/json"
@@ -85,6 +76,7 @@ def _error(code: str, message: str) -> web.Response:
 @dataclass(frozen=True)
 class _Route:
     method: str
+    template: str
     pattern: re.Pattern[str]
     fields: tuple[str, ...]
     handle: _Handler
@@ -101,14 +93,18 @@ def _compile(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile(regex), tuple(fields)
 
 
-async def _read_json(request: web.BaseRequest) -> object:
-    text = await request.text()
-    if not text.strip():
+def parse_body(data: bytes) -> object:
+    """A request body as JSON (None when empty), bounded in size and depth by `aioagones._reading`.
+
+    Raises:
+        BadRequest: not UTF-8, not JSON, or nested too deeply (grpc-gateway's 400, code 3).
+    """
+    if not data.strip():
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _BadRequest(f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        return load_json(data)
+    except ReadError as exc:
+        raise BadRequest(f"the body is {exc}") from None
 
 
 def _set_path(msg: Message, path: str, value: str) -> None:
@@ -127,8 +123,17 @@ def _mask_from_body(body: object, message: Message) -> list[str]:
     return [by_name[key] for key in body if key in by_name]
 
 
-async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str, str]) -> Message:
-    body = await _read_json(request) if op.body is not None else None
+def request_message(
+    op: Operation, body: object, params: dict[str, str], mask: str | None = None
+) -> tuple[Message, str]:
+    """The request message of `op` from a parsed JSON body, path parameters and `update_mask`,
+    and a note on the body's keys that name no field (dropped, as grpc-gateway does).
+
+    Raises:
+        BadRequest: the body does not fit the message (grpc-gateway's 400, code 3).
+    """
+    body_type = op.request if op.body in (None, "*") else type(getattr(op.request(), str(op.body)))
+    unknown = unknown_fields(body, body_type)
     try:
         if op.body in (None, "*"):
             msg = from_json(body, op.request)
@@ -136,15 +141,25 @@ async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str,
             msg = op.request()
             getattr(msg, op.body).CopyFrom(from_json(body, type(getattr(msg, op.body))))
             if "update_mask" in op.request.DESCRIPTOR.fields_by_name:
-                mask = request.query.get("update_mask") or request.query.get("updateMask")
                 paths = mask.split(",") if mask else _mask_from_body(body, getattr(msg, op.body))
                 with_mask: Any = msg
                 with_mask.update_mask.paths.extend(paths)
     except json_format.ParseError as exc:
-        raise _BadRequest(str(exc)) from None
+        raise BadRequest(str(exc)) from None
     for path, value in params.items():
         _set_path(msg, path, value)
-    return msg
+    note = ""
+    if unknown:
+        names = ", ".join(json.dumps(key) for key in unknown)
+        known = ", ".join(f.json_name for f in body_type.DESCRIPTOR.fields)
+        note = f"the body's {names}: no such field of {body_type.DESCRIPTOR.name}, which has {known}"
+        logger.warning("%s: %s (ignored)", op.method, note)
+    return msg, note
+
+
+async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str, str]) -> tuple[Message, str]:
+    body = parse_body(await request.read()) if op.body is not None else None
+    return request_message(op, body, params, request.query.get("update_mask") or request.query.get("updateMask"))
 
 
 class HttpFrontEnd:
@@ -155,15 +170,17 @@ class HttpFrontEnd:
         self._routes: list[_Route] = []
         for op in OPERATIONS:
             pattern, fields = _compile(op.http_path)
-            self._routes.append(_Route(op.http_method, pattern, fields, self._operation(op)))
-        for method, path, handle in (
-            ("GET", "/local/gameserver", self._local_game_server),
-            ("POST", "/local/state", self._local_state),
-            ("POST", "/local/allocate", self._local_allocate),
-            ("POST", "/local/health", self._local_health),
-        ):
-            self._routes.append(_Route(method, re.compile(re.escape(path)), (), handle))
+            self._routes.append(_Route(op.http_method, op.http_path, pattern, fields, self._operation(op)))
+        for route in CONTROL_ROUTES:
+            pattern = re.compile(re.escape(route.path))
+            self._routes.append(_Route(route.method, route.path, pattern, (), self._control(route)))
+        self._routes.append(_Route("GET", OPENAPI_PATH, re.compile(re.escape(OPENAPI_PATH)), (), _openapi))
         self._runner: web.ServerRunner | None = None
+
+    @property
+    def routes(self) -> list[tuple[str, str]]:
+        """Every route served, as (method, path template): what docs/rest.md and the OpenAPI document list."""
+        return [(route.method, route.template) for route in self._routes]
 
     async def start(self, host: str, port: int) -> int:
         """Listen on `host`:`port` (0: a free port, the same on every address of `host`); returns the port.
@@ -175,7 +192,7 @@ class HttpFrontEnd:
         runner = web.ServerRunner(server, shutdown_timeout=1.0)
         await runner.setup()
         try:
-            sockets = _bind(host, port)
+            sockets = bind_listeners(host, port)
         except OSError:
             await runner.cleanup()
             raise
@@ -203,7 +220,7 @@ class HttpFrontEnd:
             params = {field: match[f"f{i}"] for i, field in enumerate(route.fields)}
             try:
                 return await route.handle(request, params)
-            except _BadRequest as exc:
+            except BadRequest as exc:
                 return _error("INVALID_ARGUMENT", str(exc))
             except SidecarError as exc:
                 return _error(exc.code.name, exc.message)
@@ -215,15 +232,24 @@ class HttpFrontEnd:
         core = self._core
 
         async def unary(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-            return _json(to_json(core.run(op, await _request_of(op, request, params))))
+            message, note = await _request_of(op, request, params)
+            try:
+                return _json(to_json(dispatch(core, op, message, _peer(request))))
+            except SidecarError as exc:
+                if not note:
+                    raise
+                # Likely a misspelt field: say so, rather than only what its absence caused.
+                raise SidecarError(exc.code, f"{exc.message} ({note})") from None
 
         async def health(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
             await _request_of(op, request, params)
+            core.connect(_peer(request))
             core.ping()
             return _json({})
 
         async def watch(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-            core.calls.append(op.call)
+            core.connect(_peer(request), acting=False)
+            core.record(op.call)
             response = web.StreamResponse(headers={"Content-Type": "application/json"})
             response.enable_chunked_encoding()
             await response.prepare(request)
@@ -247,128 +273,20 @@ class HttpFrontEnd:
             return watch
         return unary
 
-    # -- /local/... ------------------------------------------------------------------------
+    def _control(self, route: ControlRoute) -> _Handler:
+        async def handle(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+            return _json(route.run(self._core, parse_body(await request.read())))
 
-    async def _local_game_server(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-        return _json(to_json(game_server_pb(self._core.rules.state)))
-
-    async def _local_state(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-        body = _object(await _read_json(request))
-        state = body.get("state")
-        if not isinstance(state, str):
-            raise _BadRequest('expected {"state": "<a GameServer state, e.g. Reserved>"}')
-        self._core.set_state(state)
-        return _json(to_json(game_server_pb(self._core.rules.state)))
-
-    async def _local_allocate(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-        body = _object(await _read_json(request))
-        spec = _object(body.get("spec", body), "spec")
-        meta = _object(spec.get("metadata"), "metadata")
-        counters = {
-            name: CounterAction(
-                action=_opt(action, "action", str, f"counters.{name}"),
-                amount=_opt(action, "amount", int, f"counters.{name}"),
-                capacity=_opt(action, "capacity", int, f"counters.{name}"),
-            )
-            for name, action in _object(spec.get("counters"), "counters").items()
-        }
-        lists = {
-            name: ListAction(
-                add_values=tuple(_strings(action.get("addValues"), f"lists.{name}.addValues")),
-                delete_values=tuple(_strings(action.get("deleteValues"), f"lists.{name}.deleteValues")),
-                capacity=_opt(action, "capacity", int, f"lists.{name}"),
-            )
-            for name, action in _object(spec.get("lists"), "lists").items()
-        }
-        warnings = self._core.allocate(
-            labels=_string_map(meta.get("labels"), "metadata.labels"),
-            annotations=_string_map(meta.get("annotations"), "metadata.annotations"),
-            counters=counters,
-            lists=lists,
-        )
-        gs = to_json(game_server_pb(self._core.rules.state))
-        status = gs["status"]
-        return _json(
-            {
-                "state": "Allocated",
-                "gameServerName": gs["object_meta"]["name"],
-                "address": status["address"],
-                "addresses": status["addresses"],
-                "ports": status["ports"],
-                "warnings": warnings,
-            }
-        )
-
-    async def _local_health(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-        checking = _object(await _read_json(request)).get("checking")
-        if not isinstance(checking, bool):
-            raise _BadRequest('expected {"checking": false} (stop health checking) or {"checking": true} (resume)')
-        self._core.set_health_checking(checking)
-        return _json({"checking": checking})
+        return handle
 
 
-def _object(value: object, where: str = "the body") -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _BadRequest(f"{where}: expected a JSON object")
-    return {str(k): v for k, v in value.items()}
+async def _openapi(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+    return _json(openapi_document())
 
 
-def _opt(action: object, key: str, kind: type[Any], where: str) -> Any:
-    if not isinstance(action, dict):
-        raise _BadRequest(f"{where}: expected a JSON object")
-    value = action.get(key)
-    if value is None:
+def _peer(request: web.BaseRequest) -> str | None:
+    """The client's connection, `ip:port` (a game process keeps its connection; a new one has a new port)."""
+    peername = request.transport.get_extra_info("peername") if request.transport is not None else None
+    if not peername:
         return None
-    if kind is int and isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-        value = int(value)  # int64 may come as a string, as Kubernetes writes it
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise _BadRequest(f"{where}.{key}: expected {'an integer' if kind is int else 'a string'}")
-    return value
-
-
-def _strings(value: object, where: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _BadRequest(f"{where}: expected a list of strings")
-    return value
-
-
-def _string_map(value: object, where: str) -> dict[str, str]:
-    items = _object(value, where)
-    if not all(isinstance(v, str) for v in items.values()):
-        raise _BadRequest(f"{where}: expected a mapping of strings")
-    return items
-
-
-def _bind(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for every address of `host`, all on one port (a free one for 0).
-
-    `::` (or an empty host) is one dual-stack socket, as the gRPC server binds it.
-    """
-    host = host.strip("[]")
-    if host in ("", "::"):
-        addresses: list[tuple[int, str]] = [(socket.AF_INET6, "::")]
-    else:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        addresses = list(dict.fromkeys((int(family), str(sockaddr[0])) for family, _, _, _, sockaddr in infos))
-    sockets: list[socket.socket] = []
-    try:
-        for family, address in addresses:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                # `::` takes IPv4 too (as v4-mapped), like the gRPC server's socket.
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if address == "::" else 1)
-            sock.bind((address, port))
-            port = sock.getsockname()[1]
-            sock.listen(128)
-            sock.setblocking(False)
-    except OSError:
-        for sock in sockets:
-            sock.close()
-        raise
-    return sockets
+    return f"http:{peername[0]}:{peername[1]}"

@@ -20,18 +20,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from aioagones._constants import MAX_LIST_CAPACITY
+from aioagones._models import State
+from aioagones._reading import ReadError, load_yaml
 from aioagones.local._host import DYNAMIC_PORT_RANGE, free_port, local_addresses
-from aioagones.local._rules import (
-    MAX_LIST_CAPACITY,
-    CounterState,
-    GameServerState,
-    HealthSpec,
-    ListState,
-    PlayerState,
-    State,
-)
+from aioagones.local._reader import ManifestError, Reader, kind_of
+from aioagones.local._state import CounterState, GameServerState, HealthSpec, ListState, PlayerState
 
 __all__ = [
     "ManifestError",
@@ -54,12 +48,12 @@ PortAllocator = Callable[[str, set[int]], int]
 """Called with a protocol (`UDP`, `TCP` or `TCPUDP`) and the ports already taken; returns a free port."""
 
 
-class ManifestError(ValueError):
-    """A manifest the local sidecar refuses; the message names the field and what is allowed."""
+def default_game_server(now: float, addresses: Sequence[str] = ()) -> GameServerState:
+    """The GameServer the reference `sdk-server --local` serves when given no file.
 
-
-def default_game_server(now: float) -> GameServerState:
-    """The GameServer the reference `sdk-server --local` serves when given no file."""
+    `addresses` (this machine's, as for a manifest) are listed as `PodIP` entries; the reference
+    lists none, which leaves a game that looks for its Pod IPs with nothing to show.
+    """
     return GameServerState(
         name="local",
         namespace="default",
@@ -73,104 +67,42 @@ def default_game_server(now: float) -> GameServerState:
         state=State.READY,
         address="127.0.0.1",
         ports=[("default", 7777)],
+        addresses=[("PodIP", a) for a in addresses],
         players=PlayerState(),
         counters={"rooms": CounterState(count=1, capacity=10)},
         lists={"players": ListState(capacity=100, values=["test0", "test1", "test2"])},
     )
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """Read a GameServer manifest from a YAML or JSON file (JSON is YAML, so one parser reads both).
+def parse_manifest(data: bytes, source: str) -> dict[str, Any]:
+    """A GameServer manifest from the bytes of a YAML or JSON document (JSON is YAML).
+
+    Bounded by `aioagones._reading`: at most 1 MiB, nested at most 64 deep.
 
     Raises:
-        ManifestError: the file cannot be read, is not YAML/JSON, or is not a mapping.
+        ManifestError: one line, starting with `source`: not UTF-8, not YAML/JSON, too large or
+            too deep, or not a mapping.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        problem = str(exc).replace("\n", " ")
-        raise ManifestError(f"{path}: not valid YAML or JSON: {problem}") from exc
+        doc = load_yaml(data)
+    except ReadError as exc:
+        raise ManifestError(f"{source}: {exc}") from None
     if not isinstance(doc, dict):
-        raise ManifestError(f"{path}: expected a GameServer object, got {_kind(doc)}")
+        raise ManifestError(f"{source}: expected a GameServer object, got {kind_of(doc)}")
     return doc
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read a GameServer manifest from a YAML or JSON file.
 
-
-class _Reader:
-    """Typed access to one mapping of the manifest, with errors that name the field's path."""
-
-    def __init__(self, value: object, path: str) -> None:
-        if value is None:
-            value = {}
-        if not isinstance(value, dict):
-            raise ManifestError(f"{path}: expected a mapping, got {_kind(value)}")
-        self.data: dict[Any, Any] = value
-        self.path = path
-
-    def _at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def mapping(self, key: str) -> _Reader:
-        return _Reader(self.data.get(key), self._at(key))
-
-    def text(self, key: str, default: str | None = None) -> str | None:
-        value = self.data.get(key, default)
-        if value is not None and not isinstance(value, str):
-            raise ManifestError(f"{self._at(key)}: expected a string, got {_kind(value)}")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise ManifestError(f"{self._at(key)}: expected true or false, got {_kind(value)}")
-        return value
-
-    def number(self, key: str, default: int | None = None, *, low: int = 0, high: int | None = None) -> int | None:
-        value = self.data.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ManifestError(f"{self._at(key)}: expected an integer, got {_kind(value)}")
-        if value < low or (high is not None and value > high):
-            allowed = f"{low}..{high}" if high is not None else f"{low} or more"
-            raise ManifestError(f"{self._at(key)}: {value} is out of range; allowed: {allowed}")
-        return value
-
-    def choice(self, key: str, allowed: Sequence[str], default: str) -> str:
-        value = self.data.get(key, default)
-        if value not in allowed:
-            raise ManifestError(f"{self._at(key)}: {value!r} is not one of {', '.join(allowed)}")
-        return str(value)
-
-    def strings(self, key: str) -> dict[str, str]:
-        value = self.data.get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ManifestError(f"{self._at(key)}: expected a mapping of strings, got {_kind(value)}")
-        for k, v in value.items():
-            if not isinstance(k, str) or not isinstance(v, str):
-                raise ManifestError(f'{self._at(key)}.{k}: expected a string, got {_kind(v)} (quote it in YAML: "{v}")')
-        return dict(value)
+    Raises:
+        ManifestError: the file cannot be read, or `parse_manifest` refuses it.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return parse_manifest(data, str(path))
 
 
 def _timestamp(value: object, path: str, now: float) -> int:
@@ -184,13 +116,13 @@ def _timestamp(value: object, path: str, now: float) -> int:
         except ValueError:
             raise ManifestError(f"{path}: {value!r} is not an RFC 3339 time, e.g. 2024-05-01T12:00:00Z") from None
     else:
-        raise ManifestError(f"{path}: expected an RFC 3339 time, got {_kind(value)}")
+        raise ManifestError(f"{path}: expected an RFC 3339 time, got {kind_of(value)}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
     return int(moment.timestamp())
 
 
-def _health(spec: _Reader) -> HealthSpec:
+def _health(spec: Reader) -> HealthSpec:
     health = spec.mapping("health")
     disabled = health.flag("disabled", False)
     period = health.number("periodSeconds", 0) or HEALTH_DEFAULTS.period_seconds
@@ -199,17 +131,17 @@ def _health(spec: _Reader) -> HealthSpec:
     return HealthSpec(disabled, period, threshold, delay)
 
 
-def _ports(spec: _Reader, allocate: PortAllocator) -> list[tuple[str, int]]:
+def _ports(spec: Reader, allocate: PortAllocator) -> list[tuple[str, int]]:
     raw = spec.data.get("ports")
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise ManifestError(f"{spec.path}.ports: expected a list, got {_kind(raw)}")
+        raise ManifestError(f"{spec.path}.ports: expected a list, got {kind_of(raw)}")
     result: list[tuple[str, int]] = []
     names: set[str] = set()
     taken: set[int] = set()
     for i, item in enumerate(raw):
-        port = _Reader(item, f"{spec.path}.ports[{i}]")
+        port = Reader(item, f"{spec.path}.ports[{i}]")
         name = port.text("name")
         if not name:
             raise ManifestError(f"{port.path}.name: required (the name the SDK finds the port by)")
@@ -242,7 +174,7 @@ def _ports(spec: _Reader, allocate: PortAllocator) -> list[tuple[str, int]]:
     return result
 
 
-def _counters(spec: _Reader) -> dict[str, CounterState]:
+def _counters(spec: Reader) -> dict[str, CounterState]:
     counters = spec.mapping("counters")
     if len(counters.data) > MAX_ENTRIES:
         raise ManifestError(f"{counters.path}: {len(counters.data)} counters; at most {MAX_ENTRIES}")
@@ -257,7 +189,7 @@ def _counters(spec: _Reader) -> dict[str, CounterState]:
     return result
 
 
-def _lists(spec: _Reader) -> dict[str, ListState]:
+def _lists(spec: Reader) -> dict[str, ListState]:
     lists = spec.mapping("lists")
     if len(lists.data) > MAX_ENTRIES:
         raise ManifestError(f"{lists.path}: {len(lists.data)} lists; at most {MAX_ENTRIES}")
@@ -301,7 +233,7 @@ def game_server_from_manifest(
     Raises:
         ManifestError: naming the first field that is wrong and what is allowed.
     """
-    doc = _Reader(dict(manifest), "")
+    doc = Reader(dict(manifest), "")
     kind = doc.choice("kind", ("GameServer", "Fleet"), "GameServer")
     api_version = doc.text("apiVersion")
     if api_version is not None and api_version != "agones.dev/v1":
@@ -368,7 +300,7 @@ def load_game_server(manifest: str | Path | Mapping[str, Any] | None) -> GameSer
     """
     now = time.time()
     if manifest is None:
-        return default_game_server(now)
+        return default_game_server(now, local_addresses())
     doc = read_manifest(manifest) if isinstance(manifest, str | Path) else manifest
     try:
         return game_server_from_manifest(

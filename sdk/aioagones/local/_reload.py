@@ -35,14 +35,10 @@ from typing import Any
 from aioagones._constants import MAX_LIST_CAPACITY
 from aioagones._models import State
 from aioagones.local._host import DYNAMIC_PORT_RANGE, free_port, local_addresses
-from aioagones.local._manifest import (
-    ManifestError,
-    PortAllocator,
-    _Reader,
-    game_server_from_manifest,
-    read_manifest,
-)
-from aioagones.local._rules import CounterState, GameServerRules, GameServerState, ListState, PlayerState
+from aioagones.local._manifest import PortAllocator, game_server_from_manifest, read_manifest
+from aioagones.local._reader import ManifestError, Reader
+from aioagones.local._rules import GameServerRules
+from aioagones.local._state import CounterState, GameServerState, ListState, PlayerState
 
 __all__ = ["POLL_SECONDS", "ManifestWatcher", "reloaded_game_server"]
 
@@ -105,7 +101,7 @@ def _unique_strings(value: object, path: str) -> list[str]:
     return list(value)
 
 
-def _apply_status(status: _Reader, gs: GameServerState) -> None:
+def _apply_status(status: Reader, gs: GameServerState) -> None:
     state = status.text("state")
     if state is not None:
         if state not in KNOWN_STATES:
@@ -169,7 +165,7 @@ def reloaded_game_server(
     new.counters = {name: copy.copy(current.counters.get(name, spec)) for name, spec in new.counters.items()}
     new.lists = {name: copy.deepcopy(current.lists.get(name, spec)) for name, spec in new.lists.items()}
     if manifest.get("kind", "GameServer") == "GameServer":
-        _apply_status(_Reader(manifest.get("status"), "status"), new)
+        _apply_status(Reader(manifest.get("status"), "status"), new)
     return new
 
 
@@ -216,7 +212,9 @@ class ManifestWatcher:
         """Reload the file into `rules` now; False (and a logged reason) if it is refused."""
         try:
             manifest = read_manifest(self.path)
-            new = reloaded_game_server(rules.state, manifest, addresses=local_addresses(), allocate_port=free_port)
+            new = reloaded_game_server(
+                rules.game_server, manifest, addresses=local_addresses(), allocate_port=free_port
+            )
         except ManifestError as exc:
             reason = str(exc).removeprefix(f"{self.path}: ")
             logger.error("%s: edit ignored, still serving the last good GameServer: %s", self.path, reason)
@@ -229,7 +227,7 @@ class ManifestWatcher:
                 self.path,
                 ", status.".join(ignored),
             )
-        before = rules.state.state
+        before = rules.game_server.state
         rules.replace(new, now)
         logger.info("%s: reloaded GameServer %r (state %s -> %s)", self.path, new.name, before, new.state)
         return True

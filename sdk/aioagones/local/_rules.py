@@ -1,167 +1,41 @@
-"""The local sidecar's GameServer and every rule that changes it: no I/O, no asyncio, no logging.
+"""The rules of every SDK call of the local sidecar: no I/O, no asyncio, no logging.
 
-Strategy: one mutable `GameServerRules` owns the state. Each SDK call is a method that checks
-everything first and only then mutates, so a call that raises `SidecarError` changes nothing.
-Time enters as `now` (monotonic seconds, for timers) and, where a cluster writes a wall-clock
-timestamp, as an explicit `timestamp`. `version` grows by one on every change, so the I/O layer
-knows when to tell watchers; `next_deadline()` says when `tick(now)` has something to do
-(a Reserve running out, or health pings missed for too long).
+Strategy: one mutable `GameServerRules` owns the GameServer (`game_server`). Each SDK call is a
+method that checks everything first and only then mutates, so a call that raises `SidecarError`
+changes nothing. Time enters as `now` (monotonic seconds, for timers) and, where a cluster writes a
+wall-clock timestamp, as an explicit `timestamp`. `version` grows by one on every change, so the
+I/O layer knows when to tell watchers; `next_deadline()` says when `tick(now)` has something to do
+(a Reserve running out, or health pings missed for too long). What only the cluster does
+(allocation, any state) is in `_cluster`.
 
 Health rule: with health checking on, the GameServer becomes `Unhealthy` once
 `failure_threshold * period_seconds` pass without a ping, counted from the later of the last
-ping and the end of `initial_delay_seconds` (itself counted from `restart(now)` or creation).
-`Unhealthy` is final: later state calls succeed but change nothing, as in a cluster, where
-the GameServer is about to be replaced. `Shutdown` is not final (the reference local sidecar
-allows any transition after it), but it stops health checking.
+ping and the end of `initial_delay_seconds`, itself counted from the first call of a game
+(`connected(now)`), not from the sidecar's start: a sidecar left running waits for its game.
+`Unhealthy` is final for the SDK: later state calls succeed but change nothing, as in a cluster,
+where the GameServer is about to be replaced (the sidecar replaces it: `reset`). `Shutdown` is not
+final (the reference local sidecar allows any transition after it), but it stops health checking.
 
 Error messages are the reference sidecar's texts; codes are the ones the proto comments promise.
 """
 
 from __future__ import annotations
 
-import enum
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-
 from aioagones._constants import LAST_ALLOCATED_ANNOTATION as LAST_ALLOCATED
-from aioagones._constants import MAX_LIST_CAPACITY
 from aioagones._models import State
 from aioagones._validation import SDK_PREFIX, annotation_error, label_error
+from aioagones.local._beta_rules import CountersAndLists
+from aioagones.local._state import Code, GameServerState, PlayerState, SidecarError
 
-__all__ = [
-    "MAX_LIST_CAPACITY",
-    "Code",
-    "CounterAction",
-    "CounterState",
-    "GameServerRules",
-    "GameServerState",
-    "HealthSpec",
-    "ListAction",
-    "ListState",
-    "PlayerState",
-    "SidecarError",
-    "State",
-]
+__all__ = ["GameServerRules"]
 
 
-class Code(enum.Enum):
-    """The gRPC status code a refused call is answered with (names match `grpc.StatusCode`)."""
-
-    NOT_FOUND = "NOT_FOUND"
-    OUT_OF_RANGE = "OUT_OF_RANGE"
-    ALREADY_EXISTS = "ALREADY_EXISTS"
-    INVALID_ARGUMENT = "INVALID_ARGUMENT"
-    FAILED_PRECONDITION = "FAILED_PRECONDITION"
-
-
-class SidecarError(Exception):
-    """A call the rules refuse; nothing was changed.
-
-    Attributes:
-        code: the status code to answer with.
-        message: the reference sidecar's message text.
-    """
-
-    def __init__(self, code: Code, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True)
-class HealthSpec:
-    """`spec.health` of a GameServer."""
-
-    disabled: bool = False
-    period_seconds: int = 5
-    failure_threshold: int = 3
-    initial_delay_seconds: int = 5
-
-
-@dataclass
-class PlayerState:
-    """Player tracking status (alpha): connected IDs in connection order."""
-
-    capacity: int = 0
-    ids: list[str] = field(default_factory=list)
-
-
-@dataclass
-class CounterState:
-    """One counter (beta)."""
-
-    count: int = 0
-    capacity: int = 1000
-
-
-@dataclass
-class ListState:
-    """One list (beta): unique values in insertion order."""
-
-    capacity: int = MAX_LIST_CAPACITY
-    values: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class CounterAction:
-    """What a GameServerAllocation does to one counter (`spec.counters.<name>`)."""
-
-    action: str | None = None
-    """`Increment` or `Decrement` (with `amount`)."""
-    amount: int | None = None
-    capacity: int | None = None
-
-
-@dataclass(frozen=True)
-class ListAction:
-    """What a GameServerAllocation does to one list (`spec.lists.<name>`)."""
-
-    add_values: tuple[str, ...] = ()
-    delete_values: tuple[str, ...] = ()
-    capacity: int | None = None
-
-
-@dataclass
-class GameServerState:
-    """Everything the sidecar knows about its GameServer (`_convert` makes the wire message of it)."""
-
-    name: str
-    namespace: str = "default"
-    uid: str = ""
-    resource_version: str = ""
-    generation: int = 0
-    creation_timestamp: int = 0
-    labels: dict[str, str] = field(default_factory=dict)
-    annotations: dict[str, str] = field(default_factory=dict)
-    health: HealthSpec = field(default_factory=HealthSpec)
-    state: str = State.SCHEDULED
-    address: str = ""
-    ports: list[tuple[str, int]] = field(default_factory=list)
-    addresses: list[tuple[str, str]] = field(default_factory=list)
-    players: PlayerState | None = None
-    counters: dict[str, CounterState] = field(default_factory=dict)
-    lists: dict[str, ListState] = field(default_factory=dict)
-
-
-def _out_of_range_count(counter: CounterState) -> SidecarError:
-    return SidecarError(
-        Code.OUT_OF_RANGE,
-        "out of range. Count must be within range [0,Capacity]. "
-        f"Found Count: {counter.count}, Capacity: {counter.capacity}",
-    )
-
-
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))
-
-
-class GameServerRules:
+class GameServerRules(CountersAndLists):
     """The GameServer state machine behind every SDK call of the local sidecar."""
 
-    def __init__(self, game_server: GameServerState, *, now: float) -> None:
-        """Take ownership of `game_server`; `now` starts the health check's initial delay."""
-        self.state = game_server
+    def __init__(self, game_server: GameServerState, *, now: float | None = None) -> None:
+        """Take ownership of `game_server`; `now` starts the health clock (None: at the first call, `connected`)."""
+        self.game_server = game_server
         self.version = 0
         self._reserve_until: float | None = None
         self._health_start = now
@@ -174,12 +48,23 @@ class GameServerRules:
     def _changed(self) -> None:
         self.version += 1
 
+    def changed(self) -> None:
+        """Count a change made from outside the SDK calls (the cluster's hand, `_cluster`)."""
+        self._changed()
+
+    def force_state(self, state: State) -> None:
+        """Put the GameServer into `state` whatever it is now (also out of `Unhealthy`); cancels a Reserve."""
+        self._reserve_until = None
+        if self.game_server.state != state:
+            self.game_server.state = state
+            self._changed()
+
     def _set_state(self, state: State) -> None:
-        if self.state.state == State.UNHEALTHY:
+        if self.game_server.state == State.UNHEALTHY:
             return  # final, as in a cluster: the GameServer is being replaced
         self._reserve_until = None
-        if self.state.state != state:
-            self.state.state = state
+        if self.game_server.state != state:
+            self.game_server.state = state
             self._changed()
 
     def ready(self) -> None:
@@ -188,11 +73,11 @@ class GameServerRules:
 
     def allocate(self, *, timestamp: str) -> None:
         """`Allocate`: state Allocated, and the `agones.dev/last-allocated` annotation = `timestamp`."""
-        if self.state.state == State.UNHEALTHY:
+        if self.game_server.state == State.UNHEALTHY:
             return
         self._set_state(State.ALLOCATED)
-        if self.state.annotations.get(LAST_ALLOCATED) != timestamp:
-            self.state.annotations[LAST_ALLOCATED] = timestamp
+        if self.game_server.annotations.get(LAST_ALLOCATED) != timestamp:
+            self.game_server.annotations[LAST_ALLOCATED] = timestamp
             self._changed()
 
     def shutdown(self) -> None:
@@ -209,7 +94,7 @@ class GameServerRules:
             raise SidecarError(
                 Code.INVALID_ARGUMENT, f"invalid argument. Duration must be 0 or more seconds, got {seconds}"
             )
-        if self.state.state == State.UNHEALTHY:
+        if self.game_server.state == State.UNHEALTHY:
             return
         self._set_state(State.RESERVED)
         self._reserve_until = now + seconds if seconds > 0 else None
@@ -218,14 +103,42 @@ class GameServerRules:
         """One `Health` ping."""
         self._last_ping = now
 
-    def restart(self, now: float) -> None:
-        """The sidecar (re)started serving: the health check's initial delay starts again."""
+    def restart(self, now: float | None = None) -> None:
+        """The health check's initial delay starts again at `now` (None: at the next call, `connected`)."""
         self._health_start = now
         self._last_ping = None
 
+    def connected(self, now: float) -> bool:
+        """A game process called: the health clock starts if it has not; True if it started now."""
+        if self._health_start is not None:
+            return False
+        self._health_start = now
+        return True
+
+    @property
+    def health_clock_running(self) -> bool:
+        """Whether a game has called since the start (or reset): only then can pings be missed."""
+        return self._health_start is not None
+
+    def reset(self, game_server: GameServerState) -> None:
+        """Start over with `game_server`: no Reserve pending, health checking on, its clock not started."""
+        self.game_server = game_server
+        self._reserve_until = None
+        self.health_checking = True
+        self.restart(None)
+        self._changed()
+
+    def set_health_checking(self, enabled: bool, now: float) -> None:
+        """Stop or resume the cluster's health checking; resuming gives the game a whole window again."""
+        if enabled and not self.health_checking:
+            self._last_ping = now
+        self.health_checking = enabled
+
     def _health_deadline(self) -> float | None:
-        gs = self.state
-        if gs.health.disabled or not self.health_checking or gs.state in (State.UNHEALTHY, State.SHUTDOWN):
+        gs = self.game_server
+        if self._health_start is None or gs.health.disabled or not self.health_checking:
+            return None
+        if gs.state in (State.UNHEALTHY, State.SHUTDOWN):
             return None
         since = self._health_start + gs.health.initial_delay_seconds
         if self._last_ping is not None:
@@ -241,21 +154,19 @@ class GameServerRules:
         """Apply what is due at `now`: a Reserve running out, missed health pings."""
         if self._reserve_until is not None and now >= self._reserve_until:
             self._reserve_until = None
-            if self.state.state == State.RESERVED:
+            if self.game_server.state == State.RESERVED:
                 self._set_state(State.READY)
         deadline = self._health_deadline()
         if deadline is not None and now >= deadline:
-            self._reserve_until = None
-            self.state.state = State.UNHEALTHY
-            self._changed()
+            self.force_state(State.UNHEALTHY)
 
     def replace(self, game_server: GameServerState, now: float) -> None:
         """Take a new GameServer whole (its manifest was edited); a new state cancels a pending Reserve."""
-        if game_server.state != self.state.state:
+        if game_server.state != self.game_server.state:
             self._reserve_until = None
-            if self.state.state == State.UNHEALTHY:
+            if self.game_server.state == State.UNHEALTHY:
                 self.restart(now)  # brought back to life by hand: health checking starts over
-        self.state = game_server
+        self.game_server = game_server
         self._changed()
 
     # -- metadata ----------------------------------------------------------------------------
@@ -268,7 +179,7 @@ class GameServerRules:
         """
         if (error := label_error(key, value)) is not None:
             raise SidecarError(Code.INVALID_ARGUMENT, error)
-        self._set_meta(self.state.labels, key, value)
+        self._set_meta(self.game_server.labels, key, value)
 
     def set_annotation(self, key: str, value: str) -> None:
         """`SetAnnotation`: stored as `agones.dev/sdk-<key>`.
@@ -278,7 +189,7 @@ class GameServerRules:
         """
         if (error := annotation_error(key, value)) is not None:
             raise SidecarError(Code.INVALID_ARGUMENT, error)
-        self._set_meta(self.state.annotations, key, value)
+        self._set_meta(self.game_server.annotations, key, value)
 
     def _set_meta(self, where: dict[str, str], key: str, value: str) -> None:
         if where.get(SDK_PREFIX + key) != value:
@@ -288,9 +199,9 @@ class GameServerRules:
     # -- players (alpha) ---------------------------------------------------------------------
 
     def _players(self) -> PlayerState:
-        if self.state.players is None:
-            self.state.players = PlayerState()
-        return self.state.players
+        if self.game_server.players is None:
+            self.game_server.players = PlayerState()
+        return self.game_server.players
 
     def player_connect(self, player_id: str) -> bool:
         """`PlayerConnect`: True if added, False if already connected.
@@ -298,7 +209,7 @@ class GameServerRules:
         Raises:
             SidecarError: OUT_OF_RANGE when the players are at capacity.
         """
-        players = self.state.players or PlayerState()
+        players = self.game_server.players or PlayerState()
         if player_id in players.ids:
             return False
         if len(players.ids) >= players.capacity:
@@ -309,7 +220,7 @@ class GameServerRules:
 
     def player_disconnect(self, player_id: str) -> bool:
         """`PlayerDisconnect`: True if removed, False if it was not connected."""
-        players = self.state.players
+        players = self.game_server.players
         if players is None or player_id not in players.ids:
             return False
         players.ids.remove(player_id)
@@ -327,305 +238,23 @@ class GameServerRules:
                 Code.INVALID_ARGUMENT,
                 f"invalid argument. Capacity must be greater than or equal to 0. Found Capacity: {capacity}",
             )
-        players = self.state.players
+        players = self.game_server.players
         if players is None or players.capacity != capacity:
             self._players().capacity = capacity
             self._changed()
 
     def player_capacity(self) -> int:
         """`GetPlayerCapacity`."""
-        return self.state.players.capacity if self.state.players else 0
+        return self.game_server.players.capacity if self.game_server.players else 0
 
     def player_count(self) -> int:
         """`GetPlayerCount`."""
-        return len(self.state.players.ids) if self.state.players else 0
+        return len(self.game_server.players.ids) if self.game_server.players else 0
 
     def is_player_connected(self, player_id: str) -> bool:
         """`IsPlayerConnected`."""
-        return self.state.players is not None and player_id in self.state.players.ids
+        return self.game_server.players is not None and player_id in self.game_server.players.ids
 
     def connected_players(self) -> list[str]:
         """`GetConnectedPlayers`."""
-        return list(self.state.players.ids) if self.state.players else []
-
-    # -- counters (beta) ---------------------------------------------------------------------
-
-    def get_counter(self, name: str) -> CounterState:
-        """`GetCounter`.
-
-        Raises:
-            SidecarError: NOT_FOUND for an unknown counter.
-        """
-        counter = self.state.counters.get(name)
-        if counter is None:
-            raise SidecarError(Code.NOT_FOUND, f"counter not found: {name}")
-        return CounterState(counter.count, counter.capacity)
-
-    def update_counter(
-        self, name: str, *, count: int | None = None, capacity: int | None = None, count_diff: int = 0
-    ) -> CounterState:
-        """`UpdateCounter`: set `capacity`, then `count`, then add `count_diff`, each checked.
-
-        Raises:
-            SidecarError: NOT_FOUND for an unknown counter; OUT_OF_RANGE for a negative capacity or
-                a count outside [0, capacity] after any step.
-        """
-        current = self.state.counters.get(name)
-        if current is None:
-            raise SidecarError(Code.NOT_FOUND, f"not found. {name} Counter not found")
-        new = CounterState(current.count, current.capacity)
-        if capacity is not None:
-            new.capacity = capacity
-            if capacity < 0:
-                raise SidecarError(
-                    Code.OUT_OF_RANGE,
-                    f"out of range. Capacity must be greater than or equal to 0. Found Capacity: {capacity}",
-                )
-        if count is not None:
-            new.count = count
-            if not 0 <= new.count <= new.capacity:
-                raise _out_of_range_count(new)
-        if count_diff:
-            new.count += count_diff
-            if not 0 <= new.count <= new.capacity:
-                raise _out_of_range_count(new)
-        if new != current:
-            self.state.counters[name] = new
-            self._changed()
-        return CounterState(new.count, new.capacity)
-
-    # -- lists (beta) ------------------------------------------------------------------------
-
-    def _list(self, name: str) -> ListState:
-        lst = self.state.lists.get(name)
-        if lst is None:
-            raise SidecarError(Code.NOT_FOUND, f"not found. {name} List not found")
-        return lst
-
-    @staticmethod
-    def _copy(lst: ListState) -> ListState:
-        return ListState(lst.capacity, list(lst.values))
-
-    def get_list(self, name: str) -> ListState:
-        """`GetList`.
-
-        Raises:
-            SidecarError: NOT_FOUND for an unknown list.
-        """
-        lst = self.state.lists.get(name)
-        if lst is None:
-            raise SidecarError(Code.NOT_FOUND, f"list not found: {name}")
-        return self._copy(lst)
-
-    def update_list(
-        self, name: str, paths: Sequence[str], *, capacity: int = 0, values: Sequence[str] = ()
-    ) -> ListState:
-        """`UpdateList`: replace the fields named in the mask (`capacity`, `values`).
-
-        Values are de-duplicated; values beyond the capacity are dropped from the end, as a
-        cluster does when the capacity shrinks.
-
-        An empty mask is valid and changes nothing (Agones' Node.js SDK sends one); the capacity
-        is checked whatever the mask, as both Agones sidecars do.
-
-        Raises:
-            SidecarError: INVALID_ARGUMENT for an unknown mask path; NOT_FOUND for an
-                unknown list; OUT_OF_RANGE for a capacity outside [0, 1000].
-        """
-        bad = [p for p in paths if p not in ("capacity", "values")]
-        if bad:
-            raise SidecarError(
-                Code.INVALID_ARGUMENT,
-                f"invalid argument. Field Mask Path(s): {list(paths)} are invalid for List. "
-                "Use valid field name(s): [capacity values]",
-            )
-        if not 0 <= capacity <= MAX_LIST_CAPACITY:
-            raise SidecarError(
-                Code.OUT_OF_RANGE,
-                f"out of range. Capacity must be within range [0,{MAX_LIST_CAPACITY}]. Found Capacity: {capacity}",
-            )
-        current = self._list(name)
-        new = ListState(current.capacity, list(current.values))
-        if "capacity" in paths:
-            new.capacity = capacity
-        if "values" in paths:
-            new.values = _unique(values)
-        del new.values[new.capacity :]
-        if new != current:
-            self.state.lists[name] = new
-            self._changed()
-        return self._copy(new)
-
-    def add_list_value(self, name: str, value: str) -> ListState:
-        """`AddListValue`.
-
-        Raises:
-            SidecarError: NOT_FOUND for an unknown list; OUT_OF_RANGE when it is full;
-                ALREADY_EXISTS for a value already in it.
-        """
-        lst = self._list(name)
-        if len(lst.values) >= lst.capacity:
-            raise SidecarError(
-                Code.OUT_OF_RANGE,
-                f"out of range. No available capacity. Current Capacity: {lst.capacity}, List Size: {len(lst.values)}",
-            )
-        if value in lst.values:
-            raise SidecarError(Code.ALREADY_EXISTS, f"already exists. Value: {value} already in List: {name}")
-        lst.values.append(value)
-        self._changed()
-        return self._copy(lst)
-
-    def remove_list_value(self, name: str, value: str) -> ListState:
-        """`RemoveListValue`.
-
-        Raises:
-            SidecarError: NOT_FOUND for an unknown list or a value not in it.
-        """
-        lst = self._list(name)
-        if value not in lst.values:
-            raise SidecarError(Code.NOT_FOUND, f"not found. Value: {value} not found in List: {name}")
-        lst.values.remove(value)
-        self._changed()
-        return self._copy(lst)
-
-    # -- the cluster's hand (what only the cluster does, for the local control surface) -------
-
-    def set_state(self, state: str) -> None:
-        """Put the GameServer into `state`, whatever it is now (also out of `Unhealthy`).
-
-        Raises:
-            SidecarError: INVALID_ARGUMENT for a name that is not a GameServer state.
-        """
-        known = [member.value for member in State]
-        if state not in known:
-            raise SidecarError(
-                Code.INVALID_ARGUMENT, f"invalid argument. {state!r} is not a GameServer state; use one of {known}"
-            )
-        self._reserve_until = None
-        if self.state.state != state:
-            self.state.state = State(state)
-            self._changed()
-
-    def set_health_checking(self, enabled: bool, now: float) -> None:
-        """Stop or resume the cluster's health checking; resuming gives the game a whole window again."""
-        if enabled and not self.health_checking:
-            self._last_ping = now
-        self.health_checking = enabled
-
-    def apply_allocation(
-        self,
-        *,
-        timestamp: str,
-        labels: dict[str, str] | None = None,
-        annotations: dict[str, str] | None = None,
-        counters: dict[str, CounterAction] | None = None,
-        lists: dict[str, ListAction] | None = None,
-    ) -> list[str]:
-        """A GameServerAllocation as Agones' allocator applies it; returns its warnings.
-
-        The GameServer must be `Ready` or already `Allocated` (an allocation may pick those only).
-        It becomes `Allocated`; `labels` and `annotations` are merged into its metadata;
-        `agones.dev/last-allocated` = `timestamp`. Then each counter action sets the capacity and
-        increments or decrements the count, clamped to [0, capacity]; each list action sets the
-        capacity, appends values (duplicates dropped, cut at the capacity) and deletes values. As in
-        a cluster, an action that cannot be done (an unknown counter ...) does not stop the
-        allocation: it comes back as a warning.
-
-        Raises:
-            SidecarError: FAILED_PRECONDITION when the GameServer cannot be allocated now;
-                INVALID_ARGUMENT for metadata or actions a cluster would refuse (nothing changed).
-        """
-        labels, annotations = labels or {}, annotations or {}
-        counters, lists = counters or {}, lists or {}
-        for key, value in labels.items():
-            if (error := qualified_name_error(key) or label_value_error(value)) is not None:
-                raise SidecarError(Code.INVALID_ARGUMENT, f"invalid argument. metadata.labels: {error}")
-        for key in annotations:
-            if (error := qualified_name_error(key)) is not None:
-                raise SidecarError(Code.INVALID_ARGUMENT, f"invalid argument. metadata.annotations: {error}")
-        for name, counter_action in counters.items():
-            if (error := _counter_action_error(counter_action)) is not None:
-                raise SidecarError(Code.INVALID_ARGUMENT, f"invalid argument. counters.{name}: {error}")
-        for name, list_action in lists.items():
-            capacity = list_action.capacity
-            if capacity is not None and not 0 <= capacity <= MAX_LIST_CAPACITY:
-                raise SidecarError(
-                    Code.INVALID_ARGUMENT,
-                    f"invalid argument. lists.{name}.capacity: {capacity}; allowed: 0..{MAX_LIST_CAPACITY}",
-                )
-        if self.state.state not in (State.READY, State.ALLOCATED):
-            raise SidecarError(
-                Code.FAILED_PRECONDITION,
-                f"failed precondition. The GameServer is {self.state.state}; an allocation picks a Ready "
-                "(or an Allocated) GameServer only. Call Ready first, or set the state directly.",
-            )
-        gs = self.state
-        self._reserve_until = None
-        gs.state = State.ALLOCATED
-        gs.labels.update(labels)
-        gs.annotations.update(annotations)
-        gs.annotations[LAST_ALLOCATED] = timestamp
-        warnings = []
-        for name, counter_action in counters.items():
-            counter = gs.counters.get(name)
-            if counter is None:
-                warnings.append(f"counter {name!r} not found in GameServer {gs.name}")
-                continue
-            if counter_action.capacity is not None:
-                counter.capacity = counter_action.capacity
-                counter.count = min(counter.count, counter.capacity)
-            if counter_action.action is not None and counter_action.amount is not None:
-                sign = 1 if counter_action.action == "Increment" else -1
-                counter.count = max(0, min(counter.count + sign * counter_action.amount, counter.capacity))
-        for name, list_action in lists.items():
-            lst = gs.lists.get(name)
-            if lst is None:
-                warnings.append(f"list {name!r} not found in GameServer {gs.name}")
-                continue
-            if list_action.capacity is not None:
-                lst.capacity = list_action.capacity
-            lst.values = _unique([*lst.values, *list_action.add_values])[: lst.capacity]
-            lst.values = [v for v in lst.values if v not in list_action.delete_values]
-        self._changed()
-        return warnings
-
-
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
-
-
-def qualified_name_error(key: str) -> str | None:
-    """Why Kubernetes refuses `key` as a label or annotation key (`[prefix/]name`), or None."""
-    prefix, _, name = key.rpartition("/")
-    if "/" in key and (
-        not prefix or len(prefix) > 253 or not all(_DNS_LABEL.fullmatch(part) for part in prefix.split("."))
-    ):
-        return f"key {key!r}: the prefix must be a DNS subdomain (lower case, e.g. example.com/{name})"
-    if not name or len(name) > 63 or not _NAME.fullmatch(name):
-        return (
-            f"key {key!r}: the name must be 1-63 letters, digits, '-', '_' or '.', "
-            "starting and ending with a letter or digit"
-        )
-    return None
-
-
-def label_value_error(value: str) -> str | None:
-    """Why Kubernetes refuses `value` as a label value, or None."""
-    if value and (len(value) > 63 or not _NAME.fullmatch(value)):
-        return (
-            f"value {value!r}: at most 63 letters, digits, '-', '_' or '.', "
-            "starting and ending with a letter or digit (or empty)"
-        )
-    return None
-
-
-def _counter_action_error(action: CounterAction) -> str | None:
-    if action.action is not None and action.action not in ("Increment", "Decrement"):
-        return f"action {action.action!r}: use Increment or Decrement"
-    if (action.action is None) != (action.amount is None):
-        return "action and amount go together"
-    if action.amount is not None and action.amount < 0:
-        return f"amount {action.amount}: must be 0 or more"
-    if action.capacity is not None and action.capacity < 0:
-        return f"capacity {action.capacity}: must be 0 or more"
-    return None
+        return list(self.game_server.players.ids) if self.game_server.players else []

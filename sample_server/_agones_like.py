@@ -1,23 +1,15 @@
-"""Run a parsed command against the SDK, by its entry in the command table, and format the result.
+"""The part of the SDK the sample server uses, as `typing.Protocol`s, so tests can pass a fake.
 
-`execute` returns None when the reply is the `ACK` of the command text (the transport formats
-it: `ACK: ...` over UDP, `ACK TCP: ...` over TCP), otherwise the reply bytes. A failed call
-becomes an `ERROR:` line with the texts upstream uses (the entry's `failure`); where upstream
-would crash the process (a failed Ready, say), we answer `ERROR: <reason>` instead.
-
-The server reaches the SDK only through `AgonesLike`, so tests can pass a fake.
+`aioagones.SDK` satisfies `AgonesLike`; the command table is written against it, and imports it
+only for the type checker (the load client imports the wire format, which must not load the SDK).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Protocol
 
-from aioagones import AgonesError, GameServer
-
-from ._replies import error
-from ._requests import Call
-from ._table import COMMANDS
+from aioagones import GameServer
 
 
 class AlphaLike(Protocol):
@@ -67,33 +59,3 @@ class AgonesLike(Protocol):
     async def set_label(self, key: str, value: str) -> None: ...
     async def set_annotation(self, key: str, value: str) -> None: ...
     def pause_health(self) -> None: ...
-
-
-async def execute(
-    sdk: AgonesLike,
-    call: Call,
-    *,
-    wall_ns: Callable[[], int],
-    observe: Callable[[BaseException | None], None] = lambda exc: None,
-) -> bytes | None:
-    """Run `call`'s SDK call (not a local action: the server does those itself).
-
-    Args:
-        sdk: the SDK, or a fake.
-        call: a validated command.
-        wall_ns: the wall clock in Unix nanoseconds (for `LABEL`/`ANNOTATION` without arguments).
-        observe: told how the call ended (None: the sidecar answered it).
-
-    Returns:
-        None for the ACK of the command's text, or the reply bytes.
-    """
-    command = COMMANDS[call.word.encode()]
-    if command.run is None:
-        return None
-    try:
-        result = await command.run(sdk, call, wall_ns)
-    except AgonesError as exc:
-        observe(exc)
-        return error(command.failure(call, exc) if command.failure is not None else str(exc))
-    observe(None)
-    return None if command.reply is None else command.reply(result)
