@@ -1,8 +1,11 @@
 """`SidecarCore`: what both front ends (gRPC and HTTP/JSON) share, so they can never disagree.
 
 It holds the rules, the names of the calls received, the watchers, and a wake-up for the timer
-task. It knows nothing of the calls' table: `_dispatch` runs an operation against the rules and
-then `publish()` sends the GameServer (if it changed) to every watcher.
+task (`run_timer`: it sleeps until the rules' next deadline, a Reserve running out or a health
+check failing, or until a call may have moved it). It knows nothing of the calls' table:
+`_dispatch` runs an operation against the rules and then `publish()` sends the GameServer (if it
+changed) to every watcher. `connect(peer)` is where a game's first call starts the health clock and
+a new game process gets a fresh GameServer for an Unhealthy one (`reset`).
 
 Watchers: each open watch has a short backlog of snapshots. Publishing appends to every backlog
 without waiting, so nobody waits for a slow client; a backlog that overflows drops its oldest
@@ -246,20 +249,20 @@ class SidecarCore:
 
     async def run_timer(self) -> None:
         """Forever (until cancelled): apply what falls due (a Reserve running out, missed pings) and publish it."""
-        rules, core = self.rules, self
+        rules = self.rules
         while True:
             deadline = rules.next_deadline()
-            core.changed.clear()
+            self.changed.clear()
             if deadline is None:
-                await core.changed.wait()
+                await self.changed.wait()
             else:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.0, deadline - self.clock())):
-                        await core.changed.wait()
+                        await self.changed.wait()
             before = rules.game_server.state
             rules.tick(self.clock())
             after = rules.game_server.state
-            if after != before and after == "Unhealthy":
+            if after != before and after == State.UNHEALTHY:
                 health = rules.game_server.health
                 logger.warning(
                     "no health ping for %d s (failureThreshold %d x periodSeconds %d): state %s -> Unhealthy, "
@@ -274,4 +277,4 @@ class SidecarCore:
                 )
             elif after != before:
                 logger.info("reservation ran out: state %s -> %s", before, after)
-            core.publish()
+            self.publish()

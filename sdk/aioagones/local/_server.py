@@ -1,10 +1,9 @@
 """`SidecarServer`: runs the three SDK services on a grpc.aio server (and, if asked, the HTTP/JSON
-API on an aiohttp server), plus the timer task (and, given the manifest file, the task that reloads
-it on each write: `_reload`).
+API on an aiohttp server), plus the core's timer task (and, given the manifest file, the task that
+reloads it on each write: `_reload`). It is the engine under `aioagones.testing.LocalSidecar` (the
+documented in-process class), `agones-local-sidecar` and `sample-game-server --run-local-sidecar`.
 
-The timer task sleeps until the rules' next deadline (a Reserve running out, a health check
-failing) or until a call may have moved it, then lets the rules apply what is due. A server
-can be stopped and started again: the GameServer survives (in a cluster it lives in the API
+A server can be stopped and started again: the GameServer survives (in a cluster it lives in the API
 server, not in the sidecar), the health clock waits again for a game's first call, and the same port
 is bound again.
 """
@@ -62,7 +61,10 @@ def _fresh_from(
 
 
 class SidecarServer:
-    """A local Agones sidecar serving one GameServer over gRPC (and HTTP/JSON).
+    """A local Agones sidecar serving one GameServer over gRPC (and HTTP/JSON): the engine under `LocalSidecar`.
+
+    Games' tests use `aioagones.testing.LocalSidecar`, the documented in-process class; this one takes a
+    `GameServerState` and acts as the cluster synchronously, for the commands built on it.
 
     Args:
         game_server: the starting GameServer (see `load_game_server`).
