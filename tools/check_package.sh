@@ -21,7 +21,7 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q "$wheel"
 cd "$work"
 version=$("$work/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("aioagones"))')
-for command in sample-game-server agones-local-sidecar agones-local-allocator udp-loadtest; do
+for command in sample-game-server agones-local-sidecar agones-local-allocator agones-allocate udp-loadtest; do
   "$work/venv/bin/$command" --help >/dev/null
   [ "$("$work/venv/bin/$command" --version)" = "$command $version" ] || { echo "$command --version is not $version" >&2; exit 1; }
 done
