@@ -18,6 +18,11 @@ TIER_NAMES = {
 }
 
 TIERS: dict[str, str] = {
+    "allocation/test_cli.py": "loopback",
+    "allocation/test_client.py": "loopback",
+    "allocation/test_endpoints.py": "unit",
+    "allocation/test_public_api.py": "unit",
+    "allocation/test_request.py": "unit",
     "deploy/test_image.py": "image",
     "deploy/test_loadtest_job.py": "unit",
     "deploy/test_manifests.py": "unit",

@@ -8,12 +8,15 @@ async with SDK() as sdk:
 
 from ._alpha import Alpha
 from ._beta import Beta
+from ._endpoints import Endpoint
 from ._errors import (
     AgonesError,
     AlreadyExistsError,
     InvalidArgumentError,
+    NoPodIPError,
     NotFoundError,
     OutOfRangeError,
+    PortNotFoundError,
     SDKClosedError,
     SidecarTimeoutError,
     SidecarUnavailableError,
@@ -47,16 +50,19 @@ __all__ = [
     "ConnectionState",
     "Counter",
     "CounterStatus",
+    "Endpoint",
     "GameServer",
     "Health",
     "InvalidArgumentError",
     "List",
     "ListStatus",
+    "NoPodIPError",
     "NotFoundError",
     "ObjectMeta",
     "OutOfRangeError",
     "PlayerStatus",
     "Port",
+    "PortNotFoundError",
     "SDKClosedError",
     "SidecarTimeoutError",
     "SidecarUnavailableError",

@@ -87,3 +87,18 @@ def from_rpc_error(error: grpc.aio.AioRpcError, method: str) -> AgonesError:
     if cls is SidecarTimeoutError:
         return cls(f"{method}: the sidecar did not answer before the deadline; retry", code=code)
     return (cls or AgonesError)(f"{method}: {details or code.name}", code=code)
+
+
+class NoPodIPError(AgonesError, LookupError):
+    """The GameServer has no Pod IP yet (Agones 1.58+ may make it Ready or Allocated first). Retry shortly.
+
+    Its addresses gain `PodIP` entries as soon as the Pod has its IPs: watch the GameServer
+    (`sdk.watch_game_server()`, `kubectl get gs NAME -w`) or read it again in a moment. The
+    node's address is no substitute: under `portPolicy: None` nothing listens there.
+    """
+
+    retriable = True
+
+
+class PortNotFoundError(AgonesError, LookupError):
+    """The GameServer has no port of that name (see its `ports`)."""

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ._endpoints import Endpoint, pod_endpoints
 from ._pb import beta_pb2, sdk_pb2
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -135,6 +136,16 @@ class Status:
     def pod_ips(self) -> tuple[str, ...]:
         """The Pod IPs (`PodIP` entries of `status.addresses`): where a `None` port is reached."""
         return tuple(a.address for a in self.addresses if a.type == "PodIP")
+
+    def endpoints(self, port_name: str = "default") -> tuple[Endpoint, ...]:
+        """Where a player connects for a `portPolicy: None` port: the Pod IPs (IPv6 first) on it.
+
+        Raises NoPodIPError while the Pod has no IP yet (watch and ask again), PortNotFoundError
+        for an unknown port name. The node's `address` is never returned.
+        """
+        return pod_endpoints(
+            ((a.type, a.address) for a in self.addresses), ((p.name, p.port) for p in self.ports), port_name
+        )
 
 
 @dataclass(frozen=True, slots=True)

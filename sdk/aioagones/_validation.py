@@ -146,3 +146,46 @@ def label_value_error(value: str) -> str | None:
             "starting and ending with a letter or digit (or empty)"
         )
     return None
+
+
+# Kubernetes' own rule for a whole label or annotation key (no sdk- prefix added): an optional
+# DNS-subdomain prefix of at most 253 characters and '/', then a name of at most 63 characters.
+_DNS_LABEL_TEXT = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN = re.compile(rf"{_DNS_LABEL_TEXT}(?:\.{_DNS_LABEL_TEXT})*")
+
+
+def qualified_key_error(kind: str, key: str) -> str | None:
+    """Why Kubernetes would refuse `key` as a whole label/annotation key (e.g. `agones.dev/fleet`), or None."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or len(prefix) > _DNS_SUBDOMAIN_MAX or not _SUBDOMAIN.fullmatch(prefix)):
+        return (
+            f"invalid {kind} key {key!r}: the part before '/' must be a DNS subdomain "
+            "(lower-case letters, digits, '-' and '.', at most 253 characters), e.g. 'example.com/mode'"
+        )
+    if not name:
+        return f"invalid {kind} key {key!r}: the name is empty"
+    if len(name) > _NAME_MAX or not _NAME.fullmatch(name):
+        return (
+            f"invalid {kind} key {key!r}: the name must be at most {_NAME_MAX} letters, digits, '-', '_' "
+            "and '.', starting and ending with a letter or digit"
+        )
+    return None
+
+
+def qualified_label_error(key: str, value: str) -> str | None:
+    """Why Kubernetes would refuse label `key` = `value` (the key taken whole, no sdk- prefix), or None."""
+    if (error := qualified_key_error("label", key)) is not None:
+        return error
+    if len(value) > _NAME_MAX or not _NAME.fullmatch(value):
+        return (
+            f"invalid label value {value!r} for {key!r}: at most {_NAME_MAX} letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit (or empty)"
+        )
+    return None
+
+
+def namespace_error(namespace: object) -> str | None:
+    """Why `namespace` is not a Kubernetes namespace name (a DNS label, e.g. `default`), or None."""
+    if not isinstance(namespace, str) or len(namespace) > _NAME_MAX or not _DNS_LABEL.fullmatch(namespace):
+        return f"namespace must be a Kubernetes namespace name (lower-case letters, digits, '-'), not {namespace!r}"
+    return None
