@@ -75,3 +75,30 @@ async def test_the_command_reloads_its_file(tmp_path: Path) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_pod_ips_given_replace_the_machines_at_start_and_after_an_edit(tmp_path: Path) -> None:
+    path = tmp_path / "gs.yaml"
+    path.write_text(MANIFEST)
+    process, port = await _start("-f", str(path), "--pod-ip", "::1", "--pod-ip", "127.0.0.1")
+    expected = [("PodIP", "::1"), ("PodIP", "127.0.0.1")]
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel, asyncio.timeout(10):
+            watch = sdk_pb2_grpc.SDKStub(channel).WatchGameServer(sdk_pb2.Empty())
+            first = await watch.read()
+            assert isinstance(first, sdk_pb2.GameServer)
+            assert [(a.type, a.address) for a in first.status.addresses] == expected
+            assert first.status.address == "::1"
+            path.write_text(MANIFEST + "status: {state: Allocated}\n")
+            edited = await watch.read()
+            assert isinstance(edited, sdk_pb2.GameServer)
+            watch.cancel()
+        assert edited.status.state == "Allocated"
+        assert [(a.type, a.address) for a in edited.status.addresses] == expected
+        process.terminate()
+        async with asyncio.timeout(10):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING, Self
 
 import grpc
@@ -53,6 +53,8 @@ class SidecarServer:
         wall_clock: Unix seconds, for timestamps written into the GameServer.
         watch_file: the manifest `game_server` was loaded from: while serving, each write to it
             is applied to the GameServer and sent to every watcher (see `_reload`).
+        pod_ips: the Pod IPs `game_server` was loaded with (`load_game_server(pod_ips=...)`), listed
+            again at each write to `watch_file`; None: this machine's addresses.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class SidecarServer:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         watch_file: str | os.PathLike[str] | None = None,
+        pod_ips: Sequence[str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -75,7 +78,7 @@ class SidecarServer:
         self._core: SidecarCore | None = None
         self._server: grpc.aio.Server | None = None
         self._timer: asyncio.Task[None] | None = None
-        self._manifest = ManifestWatcher(watch_file) if watch_file is not None else None
+        self._manifest = ManifestWatcher(watch_file, pod_ips=pod_ips) if watch_file is not None else None
         self._reloader: asyncio.Task[None] | None = None
         self._http: HttpFrontEnd | None = None
         self.calls: list[str] = []
