@@ -166,6 +166,9 @@ async def _serve(args: argparse.Namespace, local: GameServerState | None, runnin
                 idle_timeout=args.idle_timeout_sec,
                 shutdown_when_empty=args.shutdown_when_empty_sec,
                 admin_token=args.admin_token,
+                join_secret=args.join_secret,
+                max_players_per_ip=args.max_players_per_ip,
+                max_players_per_64=args.max_players_per_64,
                 insecure_admin=args.insecure_admin,
                 exit_on_shutdown=args.run_local_sidecar,
             )

@@ -24,5 +24,8 @@ class ServerConfig:
     idle_timeout: float = 10.0
     shutdown_when_empty: float = 0.0
     admin_token: str | None = None
+    join_secret: bytes | None = None  # the matchmaker's ticket secret; None: anyone may join
+    max_players_per_ip: int = 4  # sessions per source IP (0: no limit)
+    max_players_per_64: int = 4  # sessions per IPv6 /64 (0: no limit)
     insecure_admin: bool = False
     exit_on_shutdown: bool = False

@@ -5,11 +5,13 @@ commands the server carries out itself (JOIN, LEAVE, EXIT, CRASH, UNHEALTHY, WAT
 here. What needs the sidecar comes back as `Later`: the transport runs it (bounded) and sends its
 result. JOIN and LEAVE of one player are strictly ordered by `Sessions` (a second one while the
 first is in flight is `ERROR: busy`), and the sidecar is told before the reply, so a slot is free
-again once a LEAVE is acknowledged.
+again once a LEAVE is acknowledged. A JOIN passes `Admission` (cookie, ticket, share) before any
+state is kept; over a stream (TCP) the connection is the proof of address and the session.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
@@ -19,6 +21,7 @@ from typing import Any, Protocol
 from aioagones import AgonesError, NotFoundError, OutOfRangeError, SidecarTimeoutError, SidecarUnavailableError
 from aioagones._constants import format_host_port
 
+from ._admission import Admission
 from ._agones_like import AgonesLike
 from ._entry import Call, Local
 from ._execute import execute
@@ -105,16 +108,18 @@ class Dispatcher:
         metrics: Metrics,
         host: Host,
         wall_ns: Callable[[], int] = time.time_ns,
+        admission: Admission | None = None,
     ) -> None:
         self.sdk = sdk
+        self.admission = admission or Admission()
         self.sessions = sessions
         self.tracker = tracker
         self.metrics = metrics
         self._host = host
         self._wall_ns = wall_ns
 
-    def dispatch(self, req: Request, peer: Hashable, now: float, ack: Ack) -> Outcome:
-        """What to answer `req` from `peer`; `ack` formats an ACK for the transport."""
+    def dispatch(self, req: Request, peer: Hashable, now: float, ack: Ack, *, stream: bool = False) -> Outcome:
+        """What to answer `req` from `peer`; `ack` formats an ACK; `stream`: a TCP connection."""
         if isinstance(req, Echo):
             return ack(req.text)
         if isinstance(req, Reply):
@@ -122,39 +127,69 @@ class Dispatcher:
                 self.metrics.refused += 1
             return req.data
         if isinstance(req, Join):
-            return self._join(req, peer, now, ack)
+            return self._join(req, peer, now, ack, stream)
         if isinstance(req, Leave):
-            session = self.sessions.leave(peer)
-            if session is None:
-                return ack(req.text)
-            self.metrics.player_leaves += 1
-            log.info("player %s left", session.player_id)
-            self._host.players_changed()
-            return Later(self._reply_after_leave(session, ack(req.text)), bounded=False)
+            return self._leave(req, peer, ack, stream)
         return self._call(req, ack)
 
     # ------------------------------------------------------------------ players
 
-    def _join(self, req: Join, peer: Hashable, now: float, ack: Ack) -> Outcome:
+    def _join(self, req: Join, peer: Hashable, now: float, ack: Ack, stream: bool) -> Outcome:
+        admission = self.admission
+        if not stream and not admission.cookie_ok(peer, req.cookie, now):
+            self.metrics.join_cookies += 1
+            return b"RETRY " + admission.cookie(peer, now) + b"\n"
+        ticket = None
+        if admission.tickets:
+            checked = admission.check_ticket(req.ticket, req.player_id, self._wall_ns() / 1e9)
+            if isinstance(checked, bytes):
+                self.metrics.tickets_refused += 1
+                return checked
+            ticket = checked
         decision = self.sessions.begin_join(peer, req.player_id, now)
         if decision is JoinResult.NEW:
-            return Later(self._finish_join(req, peer, ack), bounded=False)
-        if decision is JoinResult.ALREADY:
-            return ack(req.text)
+            refused = None if ticket is None else admission.use(ticket, self._wall_ns() / 1e9)
+            if refused is not None:
+                self.sessions.finish_join(peer, False, now)
+                self.metrics.tickets_refused += 1
+                return refused
+            return Later(self._finish_join(req, peer, ack, stream, vouched=ticket is not None), bounded=False)
+        if decision is JoinResult.ALREADY:  # a JOIN whose reply was lost: the same reply again
+            return self._joined(req, self.sessions.by_address[peer], ack, stream)
         return {
             JoinResult.FULL: b"ERROR: server full\n",
             JoinResult.ID_IN_USE: b"ERROR: id in use\n",
             JoinResult.CLOSED: b"ERROR: shutting down\n",
             JoinResult.BUSY: b"ERROR: busy\n",
+            JoinResult.SOURCE_FULL: b"ERROR: address full\n",
         }[decision]
 
-    async def _finish_join(self, req: Join, peer: Hashable, ack: Ack) -> bytes:
+    @staticmethod
+    def _joined(req: Join, session: Session, ack: Ack, stream: bool) -> bytes:
+        """The JOIN's ACK: over UDP `ACK: JOIN <id> <session-secret>`, over TCP the line's echo."""
+        return ack(req.text) if stream else ack(b"JOIN " + session.player_id.encode() + b" " + session.secret)
+
+    def _leave(self, req: Leave, peer: Hashable, ack: Ack, stream: bool) -> Outcome:
+        current = self.sessions.by_address.get(peer)
+        if current is None:
+            return ack(req.text)  # not a player: the upstream echo
+        if not stream and (req.secret is None or not hmac.compare_digest(req.secret, current.secret)):
+            self.metrics.refused += 1
+            return b"ERROR: bad session\n"
+        session = self.sessions.leave(peer)
+        assert session is current
+        self.metrics.player_leaves += 1
+        log.info("player %s left", session.player_id)
+        self._host.players_changed()
+        return Later(self._reply_after_leave(session, ack(req.text if stream else b"LEAVE")), bounded=False)
+
+    async def _finish_join(self, req: Join, peer: Hashable, ack: Ack, stream: bool, *, vouched: bool) -> bytes:
         ok, reply = False, b"ERROR: join failed\n"
         try:
             added = await self.tracker.join(req.player_id)
             sidecar_answered(self.metrics, None)
-            # a listed ID (a slot an allocator reserved) may be claimed once
-            ok = added or self.sessions.claim(req.player_id)
+            # a listed ID (a slot an allocator reserved) may be claimed once, or whenever a ticket vouches
+            ok = added or vouched or self.sessions.claim(req.player_id)
             if not ok:
                 reply = b"ERROR: id in use\n"
         except OutOfRangeError as exc:
@@ -164,7 +199,7 @@ class Dispatcher:
             sidecar_answered(self.metrics, exc)
             log.warning("could not record player %s with Agones: %s", req.player_id, exc)
         finally:
-            session = self.sessions.finish_join(peer, ok, self._host.now())
+            session = self.sessions.finish_join(peer, ok, self._host.now(), self.admission.session_secret())
         if session is None:
             return reply
         self.metrics.player_joins += 1
@@ -172,7 +207,7 @@ class Dispatcher:
         self._host.players_changed()
         if self.sessions.closed:
             self._host.send_to(peer, SHUTDOWN_NOTICE)
-        return ack(req.text)
+        return self._joined(req, session, ack, stream)
 
     async def _reply_after_leave(self, session: Session, reply: bytes) -> bytes:
         await self.tell_leave(session)  # reply once Agones knows, so the slot is free for the next

@@ -72,6 +72,8 @@ class Metrics:
         self.player_joins = 0
         self.player_leaves = 0
         self.player_timeouts = 0
+        self.join_cookies = 0
+        self.tickets_refused = 0
         self.state = ""
 
     def render(self) -> str:
@@ -113,6 +115,8 @@ class Metrics:
         metric(p + "player_joins_total", "counter", "Players that joined.", [("", self.player_joins)])
         metric(p + "player_leaves_total", "counter", "Players that left with LEAVE.", [("", self.player_leaves)])
         metric(p + "player_timeouts_total", "counter", "Players dropped when idle.", [("", self.player_timeouts)])
+        metric(p + "join_retries_total", "counter", "JOINs answered with a cookie.", [("", self.join_cookies)])
+        metric(p + "tickets_refused_total", "counter", "JOINs refused for their ticket.", [("", self.tickets_refused)])
         states = list(_STATES)
         if self.state and self.state not in states:
             states.append(self.state)

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from aioagones.tickets import SecretError, read_secret
+
 from ._flagtypes import PROG, count, fail, minutes, port_number, seconds
 from ._flagtypes import boolean as flag
 from ._goflags import go_flags
@@ -132,6 +134,16 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
         "once Allocated and every player has left, shut down after this long (0: never)",
         {},
     ),
+    (
+        ["--join-secret-file"],
+        "JOIN_SECRET_FILE",
+        str,
+        None,
+        "the matchmaker's join-ticket secret (a mounted Secret, 32 bytes or more): JOIN then needs a ticket",
+        {"shown": "none: anyone may join"},
+    ),
+    (["--max-players-per-ip"], "MAX_PLAYERS_PER_IP", count, 4, "most players from one source IP (0: no limit)", {}),
+    (["--max-players-per-64"], "MAX_PLAYERS_PER_64", count, 4, "most players from one IPv6 /64 (0: no limit)", {}),
     (["--admin-token"], "ADMIN_TOKEN", str, None, "accept admin commands sent as `ADMIN <token> <command ...>`", {}),
     (["--admin-token-file"], "ADMIN_TOKEN_FILE", str, None, "read the admin token from this file (a Secret)", {}),
     (
@@ -246,6 +258,12 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
     if args.file is not None and not args.run_local_sidecar:
         parser.error("-f/--file is for --run-local-sidecar")
     args.admin_token = _admin_token(args)
+    args.join_secret = None
+    if args.join_secret_file is not None:
+        try:
+            args.join_secret = read_secret(args.join_secret_file)
+        except SecretError as exc:
+            fail(f"--join-secret-file: {exc}")
     if args.address is not None:
         try:
             ipaddress.ip_address(args.address)

@@ -76,17 +76,23 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Join:
-    """`JOIN <player-id>`: register the sender as this player; the ACK echoes `text`."""
+    """`JOIN <player-id> [<ticket>] [<cookie>]`: register the sender as this player.
+
+    A ticket has dots (`v1.<payload>.<mac>`), a cookie (the server's `RETRY <cookie>`) has none.
+    """
 
     player_id: str
     text: bytes
+    ticket: bytes | None = None
+    cookie: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Leave:
-    """`LEAVE`: end the sender's session; the ACK echoes `text`."""
+    """`LEAVE [<session-secret>]`: end the sender's session; the TCP ACK echoes `text`."""
 
     text: bytes
+    secret: bytes | None = None
 
 
 Request = Echo | Reply | Join | Leave | Call
@@ -203,9 +209,11 @@ def _apply(command: Command, parts: list[bytes], text: bytes, trusted: bool) -> 
         pid = parts[1]
         if len(pid) > MAX_PLAYER_ID or not _PLAYER_ID.fullmatch(pid):
             return Reply(b"ERROR: bad player id\n", trusted=trusted)
-        return Join(pid.decode("ascii"), text)
+        ticket = next((w for w in parts[2:] if b"." in w), None)
+        cookie = next((w for w in parts[2:] if b"." not in w), None)
+        return Join(pid.decode("ascii"), text, ticket, cookie)
     if command.local is Local.LEAVE:
-        return Leave(text)
+        return Leave(text, parts[1] if nargs >= 1 else None)
     if command.access_for(nargs) is Access.ADMIN and not trusted:
         return Reply(REFUSED, refused=True)
     if command.arity is not None and not command.arity.allowed(nargs):

@@ -18,6 +18,7 @@ from typing import Any
 from aioagones import GameServer
 from aioagones._constants import LAST_ALLOCATED_ANNOTATION
 
+from ._admission import Admission
 from ._agones_like import AgonesLike
 from ._bind import bind_tcp, bind_udp, stack_note
 from ._config import ServerConfig
@@ -65,14 +66,17 @@ class SampleServer:
         self.config = config
         self.metrics = Metrics()
         self.parser = Parser(config.admin_token, insecure_admin=config.insecure_admin)
-        self.sessions = Sessions(config.max_players or DEFAULT_CAPACITY, config.idle_timeout)
+        self.admission = Admission(
+            config.join_secret, per_ip=config.max_players_per_ip, per_64=config.max_players_per_64
+        )
+        self.sessions = Sessions(config.max_players or DEFAULT_CAPACITY, config.idle_timeout, self.admission.sources)
         self.lifecycle = Lifecycle(
             automatic_shutdown_delay=config.automatic_shutdown_delay,
             ready_iterations=config.ready_iterations,
             shutdown_when_empty=config.shutdown_when_empty,
         )
         self.tracker: PlayerTracker = NoTracker()
-        self.dispatcher = Dispatcher(sdk, self.sessions, self.tracker, self.metrics, self, wall_ns)
+        self.dispatcher = Dispatcher(sdk, self.sessions, self.tracker, self.metrics, self, wall_ns, self.admission)
         self._clock = clock
         self._crash = crash
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -131,10 +135,6 @@ class SampleServer:
         """`WATCH`: log every GameServer change from now on."""
         self._log_events = True
 
-    def handle_datagram(self, data: bytes, addr: Any, now: float) -> bytes | None:
-        """Answer one UDP datagram: the reply to send now, or None (none, or a task will reply)."""
-        return self._udp.handle_datagram(data, addr, now) if self._udp is not None else None
-
     # ------------------------------------------------------------------ start / stop
 
     async def start(self, game_server: GameServer) -> None:
@@ -144,6 +144,11 @@ class SampleServer:
         self.tracker = self.dispatcher.tracker = tracker_for(self.config.player_tracking, self.sdk, game_server)
         self._update_capacity(game_server)
         log.info("player tracking: %s, capacity %d", self.tracker.name, self.sessions.capacity)
+        self.admission.game_server = name = game_server.object_meta.name
+        if self.admission.tickets:
+            log.info("JOIN needs a ticket for GameServer %s", name)
+        else:
+            log.warning("no join secret: anyone may join (JOIN <id> without a ticket)")
         self._on_game_server(game_server, first=True)
         cfg = self.config
         if cfg.udp:

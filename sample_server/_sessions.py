@@ -14,15 +14,17 @@ ordered:
 Claims: an ID already in the GameServer's list when its player JOINs (an allocator reserved
 the slot) may be claimed once (`claim`); a second claim of that ID is refused.
 
-Any datagram from a joined address refreshes it (`touch`); `expire` ends the sessions silent for
-longer than the idle timeout, and `next_expiry` says when to look next. State is bounded: at most
-`capacity` sessions, joins and leaves in flight, never more than `HARD_LIMIT`.
+Proven traffic refreshes a session (`touch`; over UDP, a datagram that carries the session's
+secret); `expire` ends the sessions silent for longer than the idle timeout, and `next_expiry`
+says when to look next. State is bounded: at most `capacity` sessions, joins and leaves in
+flight, never more than `HARD_LIMIT`; and with `sources`, at most each key's limit per source
+(its IP, its /64): a slot counts against its source from `begin_join` until `finish_leave`.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from ._lifecycle import Action, Lifecycle
@@ -44,6 +46,7 @@ class JoinResult(enum.Enum):
     ID_IN_USE = "id_in_use"  # another address plays under this ID
     CLOSED = "closed"  # the server no longer takes players
     BUSY = "busy"  # a JOIN or LEAVE of this address or this ID is in flight
+    SOURCE_FULL = "source_full"  # the sender's IP (or /64) holds its share of the slots
 
 
 @dataclass(slots=True)
@@ -54,6 +57,7 @@ class Session:
     address: Hashable
     joined_at: float
     last_seen: float
+    secret: bytes = b""  # what LEAVE and proven datagrams carry (UDP)
 
 
 class Sessions:
@@ -62,9 +66,15 @@ class Sessions:
     Args:
         capacity: most players at once (clamped to `HARD_LIMIT`).
         idle_timeout: seconds of silence that end a session; 0 or less never expires one.
+        sources: an address's share keys, each with its limit (none: no per-source limit).
     """
 
-    def __init__(self, capacity: int, idle_timeout: float) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        idle_timeout: float,
+        sources: Callable[[Hashable], tuple[tuple[Hashable, int], ...]] = lambda address: (),
+    ) -> None:
         self.capacity = capacity
         self.idle_timeout = idle_timeout
         self.by_address: dict[Hashable, Session] = {}
@@ -74,6 +84,8 @@ class Sessions:
         self._leaving: dict[Hashable, str] = {}
         self._leaving_ids: set[str] = set()
         self._claimed: dict[str, None] = {}
+        self._sources = sources
+        self._held: dict[Hashable, int] = {}
         self.closed = False
 
     @property
@@ -118,19 +130,25 @@ class Sessions:
             return JoinResult.ID_IN_USE  # one player per address: LEAVE first
         if len(self.by_address) + len(self._pending) + len(self._leaving) >= self._capacity:
             return JoinResult.FULL
+        keys = self._sources(address)
+        if any(self._held.get(key, 0) >= limit for key, limit in keys):
+            return JoinResult.SOURCE_FULL
+        for key, _ in keys:
+            self._held[key] = self._held.get(key, 0) + 1
         self._pending[address] = player_id
         self._pending_ids.add(player_id)
         return JoinResult.NEW
 
-    def finish_join(self, address: Hashable, ok: bool, now: float) -> Session | None:
+    def finish_join(self, address: Hashable, ok: bool, now: float, secret: bytes = b"") -> Session | None:
         """Commit (`ok`) or release the slot `begin_join` held; the new session, or None."""
         player_id = self._pending.pop(address, None)
         if player_id is None:
             return None
         self._pending_ids.discard(player_id)
         if not ok:
+            self._release(address)
             return None
-        session = Session(player_id, address, now, now)
+        session = Session(player_id, address, now, now, secret)
         self.by_address[address] = session
         self._by_id[player_id] = session
         return session
@@ -157,7 +175,16 @@ class Sessions:
         """Agones has been told (or could not be): the player's ID and address are free again."""
         if self._leaving.get(session.address) == session.player_id:
             del self._leaving[session.address]
+            self._release(session.address)
         self._leaving_ids.discard(session.player_id)
+
+    def _release(self, address: Hashable) -> None:
+        for key, _ in self._sources(address):
+            left = self._held.get(key, 0) - 1
+            if left > 0:
+                self._held[key] = left
+            else:
+                self._held.pop(key, None)
 
     def expire(self, now: float) -> list[Session]:
         """End every session silent for longer than the idle timeout (each leaving, as `leave`)."""

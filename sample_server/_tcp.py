@@ -119,7 +119,7 @@ class TcpEndpoint:
         req = self._parser.parse(line)
         if isinstance(req, Echo | Join | Leave):
             req = dataclasses.replace(req, text=line)  # upstream echoes the line as read, untrimmed
-        outcome = self._dispatcher.dispatch(req, peer, now, ack_tcp)
+        outcome = self._dispatcher.dispatch(req, peer, now, ack_tcp, stream=True)
         result = await outcome.work if isinstance(outcome, Later) else outcome
         if not result:
             return

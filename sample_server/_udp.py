@@ -115,14 +115,17 @@ class UdpEndpoint:
         try:
             session = self._sessions.by_address.get(addr)
             if session is not None:
-                session.last_seen = now
+                if session.secret in data:  # proven: the sender knows the session's secret
+                    session.last_seen = now
+                else:
+                    session = None  # from the address but not proven: it could be spoofed
             text, bad = classify(data)
             if bad is not None:
                 m.malformed[bad] += 1
             if text is not None:
                 return ACK_PREFIX + text + b"\n"
             req = self._parser.parse(data)
-            # trust lifts the amplification limit: a joined peer, the admin token, or --insecure-admin
+            # trust lifts the amplification limit: a proven session, the admin token, or --insecure-admin
             trusted = (
                 session is not None or self._parser.insecure_admin or (isinstance(req, Call | Reply) and req.trusted)
             )

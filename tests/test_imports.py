@@ -76,3 +76,15 @@ def test_the_command_line_says_so_when_there_is_none() -> None:
         [sys.executable, str(TOOL), "sample_server"], capture_output=True, text=True, timeout=60, check=False
     )
     assert (proc.returncode, proc.stdout) == (0, "no import cycle in sample_server\n")
+
+
+def test_import_aioagones_does_not_load_tickets() -> None:
+    graph = check_imports.import_graph(check_imports.module_files(check_imports.PACKAGES))
+    reached, todo = set(), ["aioagones"]
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            todo.extend(graph[module])
+    assert "aioagones.tickets" in graph
+    assert "aioagones.tickets" not in reached

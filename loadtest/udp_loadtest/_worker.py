@@ -41,7 +41,7 @@ def play(
         # Also after a failure, and from clients whose JOIN failed: the server must not keep ghosts.
         if spec.join:
             left = WorkerResult()
-            leave_players(spec, socks, left)
+            leave_players(spec, socks, left, joins.session_secrets)
     result.joined, result.join_refused = joins.joined, joins.join_refused
     result.join_unanswered, result.join_errors = joins.join_unanswered, list(joins.join_errors)
     if spec.join:

@@ -37,6 +37,7 @@ import pytest
 import yaml
 
 from aioagones import SDK, State
+from aioagones.tickets import issue_ticket
 
 from ._dockerfile import Dockerfile, IgnoreRules, Instruction, parse
 
@@ -438,6 +439,22 @@ async def udp_ask(host: str, port: int, payload: bytes, timeout: float = 0.5) ->
             return None
 
 
+async def udp_join(host: str, port: int, join: bytes) -> bytes:
+    """A JOIN with the cookie round trip (the server's proof of address) from one socket; the last reply."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    loop = asyncio.get_running_loop()
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        sock.connect((host, port))
+        async with asyncio.timeout(5):
+            await loop.sock_sendall(sock, join)
+            reply = await loop.sock_recv(sock, 65535)
+            if reply.startswith(b"RETRY "):
+                await loop.sock_sendall(sock, join + b" " + reply.split()[1])
+                reply = await loop.sock_recv(sock, 65535)
+    return reply
+
+
 async def tcp_ask(host: str, port: int, line: bytes, timeout: float = 5.0) -> bytes:  # noqa: ASYNC109
     async with asyncio.timeout(timeout):
         reader, writer = await asyncio.open_connection(host, port)
@@ -499,6 +516,22 @@ def _resolve_env(container: Json, admin_token: str) -> dict[str, str]:
     return resolved
 
 
+def _mount_secrets(spec: Json, container: Json, args: list[str], root: Path, values: dict[str, str]) -> list[str]:
+    """Replay the container's Secret volumes as files under `root` (a key's value from `values`); the args
+    with each mount path rewritten to its stand-in."""
+    volumes = {v["name"]: v for v in spec["template"]["spec"].get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        secret = volumes[mount["name"]].get("secret")
+        if secret is None:
+            pytest.fail(f"volume {mount['name']}: only Secret volumes are replayed")
+        folder = root / "mounts" / mount["name"]
+        folder.mkdir(parents=True)
+        for item in secret["items"]:
+            (folder / item["path"]).write_text(values[item["key"]] + "\n", encoding="utf-8")
+        args = [str(folder) + a[len(mount["mountPath"]) :] if a.startswith(mount["mountPath"]) else a for a in args]
+    return args
+
+
 def _quantity_bytes(value: str) -> int:
     units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 10**3, "M": 10**6, "G": 10**9}
     for suffix, factor in units.items():
@@ -554,6 +587,8 @@ async def test_the_image_starts_with_the_manifest(
     command = container.get("command") or image.entrypoint
     args = container["args"] if "args" in container else ([] if "command" in container else image.cmd or [])
     admin_token = secrets.token_hex(16)
+    join_secret = secrets.token_urlsafe(48)
+    args = _mount_secrets(spec, container, args, tmp_path, {"admin-token": admin_token, "join-secret": join_secret})
     grpc_port = _any_free_port(socket.SOCK_STREAM)
     path = f"{image.bin}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin"
     clean = {"PATH": path, "HOME": str(tmp_path), "LANG": "C.UTF-8"}
@@ -621,9 +656,17 @@ async def test_the_image_starts_with_the_manifest(
                     assert await tcp_ask(host, port, b"hello\n") == b"ACK TCP: hello\n", logs()
 
             # 4. The admin token from the Secret is the one the server accepts.
-            if "ADMIN_TOKEN" in env:
+            if "ADMIN_TOKEN" in env or "--admin-token-file" in args:
                 reply = await udp_ask("127.0.0.1", port, f"ADMIN {admin_token} GAMESERVER".encode(), timeout=5)
                 assert reply == f"NAME: {doc['metadata']['name']}\n".encode(), logs()
+
+            # 4b. With the join secret from the Secret, a JOIN needs a ticket signed with it.
+            if "--join-secret-file" in args:
+                name = doc["metadata"]["name"]
+                ticket = issue_ticket(join_secret.encode(), name, "p1", expires_in=60)
+                assert await udp_join("127.0.0.1", port, b"JOIN p1") == b"ERROR: ticket needed\n", logs()
+                joined = await udp_join("127.0.0.1", port, b"JOIN p1 " + ticket.encode())
+                assert joined.startswith(b"ACK: JOIN p1 "), logs()
 
             # 5. It fits in the memory limit the manifest gives it.
             if limit is not None:

@@ -65,6 +65,7 @@ class Client:
         self.sock.setblocking(False)
         self.sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
         self.target = (host, port)
+        self.secret = b""
 
     async def send(self, data: bytes) -> None:
         await asyncio.get_running_loop().sock_sendto(self.sock, data, self.target)
@@ -77,6 +78,28 @@ class Client:
     async def ask(self, data: bytes) -> bytes:
         await self.send(data)
         return await self.recv()
+
+    async def cookie(self, player_id: bytes = b"p") -> bytes:
+        """The server's cookie for this socket (the first half of a JOIN)."""
+        reply = await self.ask(b"JOIN " + player_id)
+        assert reply.startswith(b"RETRY "), reply
+        return reply.split()[1]
+
+    async def join(self, player_id: bytes, ticket: bytes | None = None) -> bytes:
+        """JOIN with the cookie round trip; the reply without the session secret (kept in `secret`)."""
+        words = b"JOIN " + player_id + (b" " + ticket if ticket is not None else b"")
+        reply = await self.ask(words)
+        if reply.startswith(b"RETRY "):
+            reply = await self.ask(words + b" " + reply.split()[1])
+        parts = reply.split()
+        if reply.startswith(b"ACK: JOIN ") and len(parts) == 4:
+            self.secret = parts[3]
+            return b" ".join(parts[:3]) + b"\n"
+        return reply
+
+    async def leave(self) -> bytes:
+        """LEAVE with the session secret."""
+        return await self.ask(b"LEAVE " + self.secret)
 
     def close(self) -> None:
         self.sock.close()

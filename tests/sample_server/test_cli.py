@@ -166,7 +166,7 @@ async def test_signal_tells_players_shuts_down_and_exits_0(sig: signal.Signals) 
         proc, port = await _start(sidecar, "--graceful-termination-delay-sec", "0.2")
         try:
             with Client("127.0.0.1", port) as player:
-                assert await player.ask(b"JOIN p1") == b"ACK: JOIN p1\n"
+                assert await player.join(b"p1") == b"ACK: JOIN p1\n"
                 proc.send_signal(sig)
                 assert await player.recv() == p.SHUTDOWN_NOTICE
             async with asyncio.timeout(10):

@@ -135,6 +135,31 @@ def test_surrounding_white_space_of_a_token_is_stripped(tmp_path: Path) -> None:
     assert parse_args([], {"ADMIN_TOKEN": "\n"}).admin_token is None
 
 
+def test_the_join_secret_comes_from_a_file_or_its_environment_variable(tmp_path: Path) -> None:
+    secret = tmp_path / "join-secret"
+    secret.write_bytes(b"j" * 40 + b"\n")
+    assert parse_args(["--join-secret-file", str(secret)], {}).join_secret == b"j" * 40
+    assert parse_args([], {"JOIN_SECRET_FILE": str(secret)}).join_secret == b"j" * 40
+    assert parse_args([], {}).join_secret is None
+    args = parse_args(["--max-players-per-ip", "1"], {"MAX_PLAYERS_PER_64": "0"})
+    assert (args.max_players_per_ip, args.max_players_per_64) == (1, 0)
+
+
+@pytest.mark.parametrize(("content", "says"), [(b"too short\n", "at least 32 bytes"), (None, "cannot read")])
+def test_a_bad_join_secret_file_stops_the_start_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, says: str
+) -> None:
+    secret = tmp_path / "join-secret"
+    if content is not None:
+        secret.write_bytes(content)
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["--join-secret-file", str(secret)], {})
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sample-game-server: error: --join-secret-file: ") and says in err
+    assert err.count("\n") == 1
+
+
 async def test_run_local_sidecar_with_a_bad_manifest_exits_2_in_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "gs.yaml"
     bad.write_text("apiVersion: agones.dev/v1\nkind: Fleet\n")

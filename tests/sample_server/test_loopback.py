@@ -118,16 +118,16 @@ async def test_join_leave_and_idle_timeout_change_the_players_list() -> None:
 
     async with running(ServerConfig(idle_timeout=0.5)) as r:
         with Client("::1", r.port) as alice, Client("127.0.0.1", r.port) as bob:
-            assert await alice.ask(b"JOIN alice") == b"ACK: JOIN alice\n"
+            assert await alice.join(b"alice") == b"ACK: JOIN alice\n"
             assert "alice" in players(r.sidecar.game_server)
-            assert await bob.ask(b"JOIN bob") == b"ACK: JOIN bob\n"
-            assert await bob.ask(b"JOIN alice") == b"ERROR: id in use\n"
-            assert await alice.ask(b"LEAVE") == b"ACK: LEAVE\n"
+            assert await bob.join(b"bob") == b"ACK: JOIN bob\n"
+            assert await bob.join(b"alice") == b"ERROR: id in use\n"
+            assert await alice.leave() == b"ACK: LEAVE\n"
             await r.sidecar.wait_for(lambda gs: "alice" not in players(gs))
             assert "bob" in players(r.sidecar.game_server)
-            # bob keeps talking for a while (any datagram keeps the session), then goes quiet
+            # bob keeps talking for a while (datagrams with his session secret keep it), then goes quiet
             for _ in range(3):
-                assert await bob.ask(b"tick") == b"ACK: tick\n"
+                assert await bob.ask(b"tick " + bob.secret) == b"ACK: tick " + bob.secret + b"\n"
                 await asyncio.sleep(0.2)
             assert "bob" in players(r.sidecar.game_server)
             await r.sidecar.wait_for(lambda gs: "bob" not in players(gs), timeout=5)
@@ -140,10 +140,10 @@ async def test_alpha_player_tracking() -> None:
     async with running(config) as r:
         with Client("::1", r.port) as c:
             assert await c.ask(b"ADMIN " + TOKEN.encode() + b" PLAYER_CAPACITY 5") == b"ACK: PLAYER_CAPACITY 5\n"
-            assert await c.ask(b"JOIN carol") == b"ACK: JOIN carol\n"
+            assert await c.join(b"carol") == b"ACK: JOIN carol\n"
             players = r.sidecar.game_server.status.players
             assert players is not None and players.ids == ("carol",)
-            assert await c.ask(b"LEAVE") == b"ACK: LEAVE\n"
+            assert await c.leave() == b"ACK: LEAVE\n"
             await r.sidecar.wait_for(lambda gs: gs.status.players is not None and gs.status.players.ids == ())
 
 
@@ -156,10 +156,10 @@ async def test_full_server() -> None:
     }
     async with running(ServerConfig(), manifest) as r:
         with Client("::1", r.port) as a, Client("::1", r.port) as b:
-            assert await a.ask(b"JOIN a") == b"ACK: JOIN a\n"
-            assert await b.ask(b"JOIN b") == b"ERROR: server full\n"
-            assert await a.ask(b"LEAVE") == b"ACK: LEAVE\n"
-            assert await b.ask(b"JOIN b") == b"ACK: JOIN b\n"
+            assert await a.join(b"a") == b"ACK: JOIN a\n"
+            assert await b.join(b"b") == b"ERROR: server full\n"
+            assert await a.leave() == b"ACK: LEAVE\n"
+            assert await b.join(b"b") == b"ACK: JOIN b\n"
 
 
 async def test_replies_to_strangers_never_amplify() -> None:
@@ -172,26 +172,29 @@ async def test_replies_to_strangers_never_amplify() -> None:
         with Client("127.0.0.1", r.port) as c:
             assert await c.ask(b"GAMESERVER") == p.TOO_LONG
             assert await c.ask(b"GET_COUNTER_COUNT") == p.TOO_LONG  # upstream's error text is longer
-            assert await c.ask(b"JOIN me") == b"ACK: JOIN me\n"
-            assert await c.ask(b"GAMESERVER") == b"NAME: a-game-server-with-a-rather-long-generated-name-x7k2p\n"
-        assert r.server.metrics.too_long == 2
+            assert await c.join(b"me") == b"ACK: JOIN me\n"
+            # from the joined address but without the session secret: it could be spoofed, so still limited
+            assert await c.ask(b"GAMESERVER") == p.TOO_LONG
+            long_name = b"NAME: a-game-server-with-a-rather-long-generated-name-x7k2p\n"
+            assert await c.ask(b"GAMESERVER " + c.secret) == long_name
+        assert r.server.metrics.too_long == 3
 
 
 async def test_shutdown_when_empty() -> None:
     async with running(ServerConfig(shutdown_when_empty=0.2, admin_token=TOKEN)) as r:
         with Client("::1", r.port) as c:
-            assert await c.ask(b"JOIN p1") == b"ACK: JOIN p1\n"
+            assert await c.join(b"p1") == b"ACK: JOIN p1\n"
             assert await c.ask(b"ADMIN " + TOKEN.encode() + b" ALLOCATE") == b"ACK: ALLOCATE\n"
             await until(lambda: r.server.metrics.state == "Allocated")  # the server saw it too
-            assert await c.ask(b"LEAVE") == b"ACK: LEAVE\n"
+            assert await c.leave() == b"ACK: LEAVE\n"
             await r.sidecar.wait_for(lambda gs: gs.status.state == "Shutdown")
-            assert await c.ask(b"JOIN p2") == b"ERROR: shutting down\n"
+            assert await c.join(b"p2") == b"ERROR: shutting down\n"
 
 
 async def test_exit_shuts_down_and_stops() -> None:
     async with running(ServerConfig(admin_token=TOKEN)) as r:
         with Client("::1", r.port) as player, Client("::1", r.port) as admin:
-            assert await player.ask(b"JOIN p") == b"ACK: JOIN p\n"
+            assert await player.join(b"p") == b"ACK: JOIN p\n"
             assert await admin.ask(b"ADMIN " + TOKEN.encode() + b" EXIT") == b"ACK: EXIT\n"
             assert await player.recv() == p.SHUTDOWN_NOTICE
             async with asyncio.timeout(5):

@@ -196,9 +196,9 @@ async def test_pod_reached_directly_by_both_pod_ips(tmp_path: Path) -> None:
                 with Client(pod_ip, CONTAINER_PORT) as c:
                     replies[pod_ip] = [
                         await c.ask(b"hello pod"),
-                        await c.ask(b"JOIN player-" + pod_ip.encode().replace(b":", b"-")),
+                        await c.join(b"player-" + pod_ip.encode().replace(b":", b"-")),
                         await c.ask(b"ADMIN " + TOKEN.encode() + b" GET_LIST_LENGTH players"),
-                        await c.ask(b"LEAVE"),
+                        await c.leave(),
                     ]
             assert replies[pod6][0] == replies[pod4][0] == b"ACK: hello pod\n"
             assert replies[pod6][1].startswith(b"ACK: JOIN player-")
