@@ -113,6 +113,7 @@ class WorkerResult:
     join_unanswered: int = 0
     join_errors: list[str] = field(default_factory=list)
     left: int = 0
+    session_secrets: dict[int, bytes] = field(default_factory=dict)  # client index -> what its LEAVE carries
     socket_drops: int = 0
     refused_stop: bool = False
     latency: Histogram = field(default_factory=lambda: Histogram(PRECISION))

@@ -74,8 +74,13 @@ def socket_drops(socks: list[socket.socket]) -> int:
 
 
 def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerResult) -> None:
-    """Send ``JOIN <id>`` from every client and wait (bounded) for the answers, retrying twice."""
+    """Send ``JOIN <id>`` from every client and wait (bounded) for the answers, retrying twice.
+
+    A ``RETRY <cookie>`` answer (the server's proof of address) is met at once with the JOIN and
+    the cookie; the session secret of ``ACK: JOIN <id> <secret>`` is kept for the LEAVE.
+    """
     pending = {i: f"{spec.player_prefix}-{c}".encode() for i, c in enumerate(spec.clients)}
+    cookies: dict[int, bytes] = {}
     by_fd = {s.fileno(): i for i, s in enumerate(socks)}
     with select.epoll() as ep:
         for s in socks:
@@ -83,7 +88,7 @@ def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRes
         for _attempt in range(3):
             for i, pid in pending.items():
                 with contextlib.suppress(OSError):
-                    socks[i].send(JOIN_WORD + b" " + pid)
+                    socks[i].send(JOIN_WORD + b" " + pid + (b" " + cookies[i] if i in cookies else b""))
             deadline = time.monotonic() + spec.reply_timeout_ns / 1e9 / 3
             while pending and (left := deadline - time.monotonic()) > 0:
                 for fd, _ in ep.poll(left):
@@ -98,8 +103,15 @@ def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRes
                         continue
                     if i not in pending:
                         continue
+                    if data.startswith(b"RETRY ") and len(data.split()) == 2:
+                        cookies[i] = data.split()[1]
+                        with contextlib.suppress(OSError):
+                            socks[i].send(JOIN_WORD + b" " + pending[i] + b" " + cookies[i])
+                        continue
                     if data.startswith(spec.join_reply):
                         result.joined += 1
+                        if len(words := data.split()) == 4:
+                            result.session_secrets[i] = words[3]
                     else:
                         result.join_refused += 1
                         text = data.decode("utf-8", "replace").strip()
@@ -111,11 +123,14 @@ def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRes
     result.join_unanswered = len(pending)
 
 
-def leave_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerResult) -> None:
-    """Send ``LEAVE`` from every client; count the acknowledgements that come back within a moment."""
-    for s in socks:
+def leave_players(
+    spec: WorkerSpec, socks: list[socket.socket], result: WorkerResult, secrets: dict[int, bytes] | None = None
+) -> None:
+    """Send ``LEAVE [<session secret>]`` from every client; count the acknowledgements that come back soon."""
+    secrets = secrets or {}
+    for i, s in enumerate(socks):
         with contextlib.suppress(OSError):
-            s.send(LEAVE_WORD)
+            s.send(LEAVE_WORD + (b" " + secrets[i] if i in secrets else b""))
     waiting = {s.fileno(): s for s in socks}
     deadline = time.monotonic() + min(spec.reply_timeout_ns / 1e9, 0.5)
     with select.epoll() as ep:

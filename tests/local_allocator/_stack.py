@@ -2,7 +2,11 @@
 
 The sidecar serves one `portPolicy: None` GameServer and lists `::1` and `127.0.0.1` as its Pod
 IPs (`--pod-ip`), so the endpoints an allocation hands out are loopback: a player's datagram never
-leaves the machine. `send_join` refuses any other address before sending.
+leaves the machine. `Player` refuses any other address before sending.
+
+A JOIN is the sample server's whole admission (docs/sample-server.md): `JOIN <id> [<ticket>]` is
+answered `RETRY <cookie>` (proof of address), the same JOIN with the cookie as its last word gets
+`ACK: JOIN <id> <session-secret>`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 import secrets
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,15 +148,23 @@ class Seed:
 
 @contextlib.asynccontextmanager
 async def seed(
-    tmp_path: Path, name: str, labels: dict[str, str], sample_args: Sequence[str] = ()
+    tmp_path: Path, name: str, labels: dict[str, str], join_secret: bytes | None = None
 ) -> AsyncIterator[Seed]:
-    """Sidecar, sample server (Ready) and `agones-local-allocator`, each a process; stopped after."""
+    """Sidecar, sample server (Ready) and `agones-local-allocator`, each a process; stopped after.
+
+    With `join_secret` the sample server admits only players with a ticket signed with it.
+    """
     udp_port = free_udp_port()
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(manifest(name, udp_port, labels)))
     admin_token = secrets.token_hex(16)
     token_file = tmp_path / f"{name}.admin-token"
     token_file.write_text(admin_token)
+    sample_args: list[str] = []
+    if join_secret is not None:
+        secret_file = tmp_path / f"{name}.join-secret"
+        secret_file.write_bytes(join_secret)
+        sample_args += ["--join-secret-file", str(secret_file)]
     children: list[Child] = []
     try:
         pod_ips = [arg for ip in POD_IPS for arg in ("--pod-ip", ip)]
@@ -218,6 +230,20 @@ class Player:
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
         self.sock.bind((host, 0))
+
+    async def try_join(self, player_id: str, ticket: str | None = None) -> str:
+        """`JOIN`, the cookie round trip, `JOIN` with the cookie; the server's answer to the latter."""
+        join = f"JOIN {player_id}" + (f" {ticket}" if ticket else "")
+        retry = await self.ask(join)
+        assert retry.startswith("RETRY ") and len(retry.split()) == 2, f"{join!r} got {retry!r}, not RETRY <cookie>"
+        return await self.ask(f"{join} {retry.split()[1]}")
+
+    async def join(self, player_id: str, ticket: str | None = None) -> str:
+        """Join as `player_id`; the session secret of the ACK. AssertionError naming any refusal."""
+        ack = await self.try_join(player_id, ticket)
+        words = ack.split()
+        assert words[:3] == ["ACK:", "JOIN", player_id] and len(words) == 4, f"JOIN {player_id} got {ack!r}"
+        return words[3]
 
     async def ask(self, text: str, timeout: float = 10.0) -> str:  # noqa: ASYNC109
         """Send `text`, return the first reply from the endpoint (bounded)."""

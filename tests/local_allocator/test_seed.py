@@ -3,8 +3,9 @@
 A `portPolicy: None` GameServer served by `agones-local-sidecar`, the sample server on its port,
 `agones-local-allocator` over that sidecar; then `agones-allocate --plaintext --json` (a process)
 or `AllocationClient` (in this process) allocates it, and a player sends `JOIN <id>` to each
-endpoint handed out (IPv6, then IPv4, both loopback Pod IPs): the server there answers and the
-player is then in the GameServer's `players` list, as the sidecar sees it and as the server reads it.
+endpoint handed out (IPv6, then IPv4, both loopback Pod IPs), completing the server's proof of
+address (`RETRY <cookie>`): the server there answers and the player is then in the GameServer's
+`players` list, as the sidecar sees it and as the server reads it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -52,14 +54,18 @@ def players(gs: sdk_pb2.GameServer) -> list[str]:
     return list(gs.status.lists["players"].values)
 
 
-async def join_every_endpoint(running: Seed, endpoints: list[Endpoint]) -> sdk_pb2.GameServer:
-    """A player per endpoint sends `JOIN`; each is answered, and all end up in the `players` list."""
+async def join_every_endpoint(
+    running: Seed, endpoints: list[Endpoint], tickets: Callable[[str], str | None] = lambda _: None
+) -> sdk_pb2.GameServer:
+    """A player per endpoint joins (with `tickets(id)` if any); each is admitted, all end up in `players`."""
     assert [e.family for e in endpoints] == [6, 4], f"IPv6 then IPv4 Pod IP endpoints, not {endpoints}"
     assert {e.port for e in endpoints} == {running.udp_port}
     ids = [f"player-v{e.family}" for e in endpoints]
     for endpoint, player_id in zip(endpoints, ids, strict=True):
         with Player(endpoint.host, endpoint.port) as player:
-            assert await player.ask(f"JOIN {player_id}") == f"ACK: JOIN {player_id}\n", running.logs()
+            session = await player.join(player_id, tickets(player_id))
+            # The session is the player's: a datagram carrying its secret is echoed, LEAVE would need it.
+            assert await player.ask(f"hello {session}") == f"ACK: hello {session}\n"
     gs = await running.game_server_until(lambda gs: set(ids) <= set(players(gs)))
     with Player(endpoints[0].host, endpoints[0].port) as operator:  # the server's own view, an admin read
         listed = await operator.ask(f"ADMIN {running.admin_token} GET_LIST_VALUES players")
