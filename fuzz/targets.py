@@ -33,6 +33,7 @@ def _manifest(data: bytes) -> object:
     from aioagones.local._manifest import game_server_from_manifest, parse_manifest
 
     doc = parse_manifest(data, "fuzz.yaml")
+
     def allocate_port(protocol: str, taken: set[int]) -> int:
         return max(taken, default=7000) + 1
 

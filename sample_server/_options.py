@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from aioagones._version import __version__
 from aioagones.tickets import SecretError, read_secret
 
 from ._flagtypes import PROG, count, fail, minutes, port_number, seconds
@@ -213,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Each flag also reads the environment variable shown; a flag wins. Upstream's Go-style flags "
         "(-port=7000, -ready=false, -automaticShutdownDelaySec=60 ...) are accepted as aliases.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     for flags, env, kind, default, help_, options in _OPTIONS:
         extra = dict(options)
         shown = extra.pop(

@@ -20,8 +20,10 @@ PY
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q "$wheel"
 cd "$work"
-for command in sample-game-server agones-local-sidecar udp-loadtest; do
+version=$("$work/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("aioagones"))')
+for command in sample-game-server agones-local-sidecar agones-local-allocator udp-loadtest; do
   "$work/venv/bin/$command" --help >/dev/null
+  [ "$("$work/venv/bin/$command" --version)" = "$command $version" ] || { echo "$command --version is not $version" >&2; exit 1; }
 done
 "$work/venv/bin/python" -c "import aioagones, aioagones.testing, sample_server, udp_loadtest"
 echo "package check: sdist and wheel build, pass twine check, install and run from a clean venv"

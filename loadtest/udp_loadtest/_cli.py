@@ -7,14 +7,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from udp_loadtest._config import LoadTestConfig, default_workers, format_address, parse_target
 from udp_loadtest._counts import Progress
 from udp_loadtest._errors import LoadTestError
+from udp_loadtest._gameservers import read_gameservers
 from udp_loadtest._merge import merge_results
 from udp_loadtest._orchestrate import run
-from udp_loadtest._parser import build_merge_parser, build_parser, parse_start_at, port_number
+from udp_loadtest._parser import UsageError, build_merge_parser, build_parser, parse_start_at, port_number
 from udp_loadtest._report import (
     check_output,
     format_header,
@@ -25,6 +26,8 @@ from udp_loadtest._report import (
     write_plot,
 )
 from udp_loadtest._result import LoadTestResult
+from udp_loadtest._resultfile import read_result
+from udp_loadtest._targetsfile import read_targets
 
 __all__ = ["build_parser", "main", "merge_main", "parse_start_at"]
 
@@ -73,37 +76,45 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
-def _read_targets(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, int, list[tuple[str, int]]]:
-    """(host, port) of the old HOST PORT form (or ("", 0)) and the HOST:PORT targets."""
-    words = list(args.targets)
-    if args.targets_file:
-        try:
-            if args.targets_file == "-":
-                text = sys.stdin.read()
-            else:
-                text = Path(args.targets_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            parser.error(f"--targets {args.targets_file}: {exc.strerror}")
-        words += [w for line in text.splitlines() if not line.lstrip().startswith("#") for w in line.split()]
+def _read_targets(args: argparse.Namespace) -> tuple[str, int, list[tuple[str, int]]]:
+    """(host, port) of the old HOST PORT form (or ("", 0)) and the targets of the words and files.
+
+    Raises:
+        LoadTestError: a bad target or file, or no target at all; GameServers left out are reported first.
+    """
+    if args.targets_file == "-" and args.gameservers == "-":
+        raise LoadTestError("--targets - and --gameservers -: only one of them can read stdin")
     # HOST PORT, the one-target form of before: a second target would have a colon, and a first one
     # in the new form has [brackets] or a single colon (a bare IPv6 address has several).
-    first_is_target = args.targets[:1] and (args.targets[0].startswith("[") or args.targets[0].count(":") == 1)
-    if len(args.targets) == 2 and ":" not in args.targets[1] and not first_is_target and not args.targets_file:
+    words = list(args.targets)
+    first_is_target = words[:1] and (words[0].startswith("[") or words[0].count(":") == 1)
+    files = args.targets_file or args.gameservers
+    if len(words) == 2 and ":" not in words[1] and not first_is_target and not files:
         try:
-            return args.targets[0], port_number(args.targets[1]), []
+            return words[0], port_number(words[1]), []
         except argparse.ArgumentTypeError as exc:
-            parser.error(str(exc))
-    if not words:
-        parser.error("no target: give HOST:PORT (one or more), or --targets FILE")
-    try:
-        targets = [parse_target(w) for w in words]
-    except LoadTestError as exc:
-        parser.error(str(exc))
+            raise LoadTestError(str(exc)) from None
+    targets = [parse_target(w) for w in words]
+    if args.targets_file:
+        targets += read_targets(args.targets_file)
+    if args.gameservers:
+        aim = read_gameservers(args.gameservers, args.port_name, args.family)
+        for line in aim.left_out:
+            print(f"udp-loadtest: {line}", file=sys.stderr)
+        if not aim.targets and not targets:
+            raise LoadTestError(
+                f"--gameservers {args.gameservers}: no GameServer with a Pod IP on port {args.port_name!r}"
+                f" ({len(aim.left_out)} left out)"
+            )
+        targets += aim.targets
+    if not targets:
+        raise LoadTestError("no target: give HOST:PORT (one or more), --targets FILE or --gameservers FILE")
     if args.share:
         i, n = args.share
+        total = len(targets)
         targets = targets[i::n]
         if not targets:
-            parser.error(f"--share {i}/{n}: no target left for this share ({len(words)} targets for {n} shares)")
+            raise LoadTestError(f"--share {i}/{n}: no target left for this share ({total} targets for {n} shares)")
     return "", 0, targets
 
 
@@ -153,9 +164,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["merge"]:
         return merge_main(args_list[1:])
-    parser = build_parser()
-    args = parser.parse_args(args_list)
-    host, port, targets = _read_targets(args, parser)
+    try:
+        args = build_parser().parse_args(args_list)
+    except UsageError as exc:
+        print(f"udp-loadtest: error: {exc} (see --help)", file=sys.stderr)
+        return 2
+    try:
+        host, port, targets = _read_targets(args)
+    except LoadTestError as exc:
+        print(f"udp-loadtest: error: {exc}", file=sys.stderr)
+        return 2
     if args.rate is not None:
         rate = args.rate
     else:
@@ -233,34 +251,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _result_json(text: str, name: str) -> Any:
-    """The JSON result in ``text``: a --json file, or the logs of a run with --json - (the one JSON line)."""
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        error = exc
-    for line in text.splitlines():
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                continue
-    raise LoadTestError(f"{name}: not JSON ({error}); give the files written by --json, or the logs of --json -")
-
-
 def merge_main(argv: Sequence[str]) -> int:
     """``udp-loadtest merge``: merge results, print the table, write --json and --plot."""
-    args = build_merge_parser().parse_args(list(argv))
+    try:
+        args = build_merge_parser().parse_args(list(argv))
+    except UsageError as exc:
+        print(f"udp-loadtest merge: error: {exc} (see --help)", file=sys.stderr)
+        return 2
     human = sys.stderr if args.json == "-" else sys.stdout
     try:
         _prepare_outputs(args)
-        results = []
-        for name in args.results:
-            try:
-                text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise LoadTestError(f"cannot read {name}: {exc.strerror}") from None
-            results.append(LoadTestResult.from_dict(_result_json(text, name), name))
+        results = [read_result(name) for name in args.results]
         merged = merge_results(results, args.results)
     except LoadTestError as exc:
         print(f"udp-loadtest merge: error: {exc}", file=sys.stderr)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sample_server.protocol import ACK_PREFIX, JOIN_WORD
 from udp_loadtest._errors import LoadTestError
+from udp_loadtest._fields import FieldError, flag, integer, items, number, obj, text
 
 __all__ = [
     "LoadTestConfig",
     "WorkerSpec",
+    "config_from_dict",
     "default_workers",
     "format_address",
     "parse_target",
@@ -125,6 +127,48 @@ class LoadTestConfig:
             raise LoadTestError("--join-reply cannot be empty")
         if self.start_at is not None and self.start_at > time.time() + 86400:
             raise LoadTestError("--start-at is more than a day away: is the date right?")
+
+
+def config_from_dict(data: Any, path: str = "config") -> LoadTestConfig:
+    """The settings of a result file, checked field by field; a missing field takes its default.
+
+    Raises:
+        FieldError: a field of the wrong type or out of range.
+    """
+    data = obj(data, path)
+    kw: dict[str, Any] = {}
+    checks: dict[str, Callable[[Any, str], Any]] = {
+        "host": text, "port": lambda v, p: integer(v, p, 0, 65535), "clients": lambda v, p: integer(v, p, 1),
+        "rate": _positive, "duration": _positive, "warmup": _not_negative, "payload_size": integer,
+        "workers": lambda v, p: integer(v, p, 1), "reply_timeout": _positive, "join": flag,
+        "start_at": lambda v, p: None if v is None else number(v, p), "join_reply": text, "keep_going": flag,
+        "keep_raw": flag, "run_id": text, "label": text,
+    }  # fmt: skip
+    for name, check in checks.items():
+        if name in data:
+            kw[name] = check(data[name], f"{path}.{name}")
+    if "targets" in data:
+        pairs = items(data["targets"], f"{path}.targets")
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise FieldError(f"{path}.targets[{i}] must be a pair [host, port]")
+        kw["targets"] = tuple(
+            (text(h, f"{path}.targets[{i}][0]"), integer(p, f"{path}.targets[{i}][1]", 0, 65535))
+            for i, (h, p) in enumerate(pairs)
+        )
+    return LoadTestConfig(**kw)
+
+
+def _positive(value: Any, path: str) -> float:
+    if not number(value, path) > 0:
+        raise FieldError(f"{path} must be more than 0")
+    return float(value)
+
+
+def _not_negative(value: Any, path: str) -> float:
+    if number(value, path) < 0:
+        raise FieldError(f"{path} cannot be negative")
+    return float(value)
 
 
 def resolve(host: str, port: int) -> tuple[int, tuple[Any, ...]]:

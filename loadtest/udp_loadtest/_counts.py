@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from udp_loadtest._config import WorkerSpec
+from udp_loadtest._fields import FieldError, count_map, flag, int_list, integer, items, obj, text
+from udp_loadtest._fields import field as member
 from udp_loadtest._histogram import Histogram
 
 __all__ = ["PRECISION", "REFUSED_CHECK_NS", "Progress", "WorkerResult"]
@@ -113,7 +115,6 @@ class WorkerResult:
     join_unanswered: int = 0
     join_errors: list[str] = field(default_factory=list)
     left: int = 0
-    session_secrets: dict[int, bytes] = field(default_factory=dict)  # client index -> what its LEAVE carries
     socket_drops: int = 0
     refused_stop: bool = False
     latency: Histogram = field(default_factory=lambda: Histogram(PRECISION))
@@ -189,21 +190,52 @@ class WorkerResult:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> WorkerResult:
-        """Rebuild a result written by :meth:`to_dict`."""
+    def from_dict(cls, data: Any, path: str = "counts") -> WorkerResult:
+        """Rebuild a result written by :meth:`to_dict`, checking every field.
+
+        Raises:
+            FieldError: a field is missing or of the wrong shape (bucket indexes included).
+        """
+        data = obj(data, path)
+
+        def get(name: str) -> Any:
+            return member(data, name, path)
+
+        def at(name: str) -> str:
+            return f"{path}.{name}"
+
         r = cls()
-        for name in _SUMMED:
-            setattr(r, name, int(data[name]))
-        r.max_lag_ns = int(data["max_lag_ns"])
-        r.last_send_ns = int(data["last_send_ns"])
-        r.errors = {str(k): int(v) for k, v in data["errors"].items()}
-        r.warmup_errors = {str(k): int(v) for k, v in data["warmup_errors"].items()}
-        r.join_errors = [str(e) for e in data["join_errors"]]
-        r.refused_stop = bool(data["refused_stop"])
-        r.latency = Histogram.from_dict(data["latency"])
-        r.target_sent = [int(n) for n in data["target_sent"]]
-        r.target_latency = [Histogram.from_dict(h) for h in data["target_latency"]]
+        for name in (*_SUMMED, "max_lag_ns", "last_send_ns"):
+            setattr(r, name, integer(get(name), at(name)))
+        r.errors = count_map(get("errors"), at("errors"))
+        r.warmup_errors = count_map(get("warmup_errors"), at("warmup_errors"))
+        r.join_errors = [
+            text(e, f"{at('join_errors')}[{i}]") for i, e in enumerate(items(get("join_errors"), at("join_errors")))
+        ]
+        r.refused_stop = flag(get("refused_stop"), at("refused_stop"))
+        r.latency = Histogram.from_dict(get("latency"), at("latency"), PRECISION)
+        r.target_sent = int_list(get("target_sent"), at("target_sent"))
+        hists = items(get("target_latency"), at("target_latency"))
+        r.target_latency = [
+            Histogram.from_dict(h, f"{at('target_latency')}[{t}]", PRECISION) for t, h in enumerate(hists)
+        ]
         for name in ("window_sent", "window_count", "window_total_ns", "window_max_ns"):
-            setattr(r, name, [int(n) for n in data[name]])
-        r.window_buckets = [{int(i): int(n) for i, n in b} for b in data["window_buckets"]]
+            setattr(r, name, int_list(get(name), at(name)))
+        last = Histogram(PRECISION).index(2**63 - 1)
+        r.window_buckets = []
+        for w, pairs in enumerate(items(get("window_buckets"), at("window_buckets"))):
+            where = f"{at('window_buckets')}[{w}]"
+            buckets: dict[int, int] = {}
+            for b, pair in enumerate(items(pairs, where)):
+                if not isinstance(pair, list | tuple) or len(pair) != 2:
+                    raise FieldError(f"{where}[{b}] must be a pair [index, count]")
+                i = integer(pair[0], f"{where}[{b}][0]", 0, last)
+                buckets[i] = buckets.get(i, 0) + integer(pair[1], f"{where}[{b}][1]")
+            r.window_buckets.append(buckets)
+        lengths = {
+            len(getattr(r, n))
+            for n in ("window_sent", "window_count", "window_total_ns", "window_max_ns", "window_buckets")
+        }
+        if len(lengths) > 1:
+            raise FieldError(f"{path}: the window_* lists differ in length")
         return r

@@ -9,8 +9,10 @@ histogram that saw every value.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
+
+from udp_loadtest._fields import FieldError, field, integer, items, obj
 
 __all__ = ["Histogram"]
 
@@ -128,17 +130,42 @@ class Histogram:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Histogram:
-        """Rebuild a histogram written by :meth:`to_dict`."""
-        hist = cls(int(data["precision"]))
-        for i, n in data["buckets"]:
+    def from_dict(cls, data: Any, path: str = "histogram", precision: int | None = None) -> Histogram:
+        """Rebuild a histogram written by :meth:`to_dict`, checking every field.
+
+        ``precision``, when given, is the only precision accepted (it bounds the memory a bucket
+        index can claim).
+
+        Raises:
+            FieldError: a field is missing or wrong: a bucket index past the largest value (2**63), a
+                negative count, counts that do not add up, another precision.
+        """
+        data = obj(data, path)
+        bits = integer(field(data, "precision", path), f"{path}.precision", 1, 16)
+        if precision is not None and bits != precision:
+            raise FieldError(
+                f"{path}: different histogram precision ({bits}, this version writes {precision});"
+                " merge only results of the same udp-loadtest version and settings"
+            )
+        hist = cls(bits)
+        last = hist.index(2**63 - 1)
+        buckets = items(field(data, "buckets", path), f"{path}.buckets")
+        seen = 0
+        for b, pair in enumerate(buckets):
+            where = f"{path}.buckets[{b}]"
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                raise FieldError(f"{where} must be a pair [index, count]")
+            i, n = integer(pair[0], f"{where}[0]", 0, last), integer(pair[1], f"{where}[1]")
             if i >= len(hist._counts):
                 hist._counts.extend([0] * (i + 1 - len(hist._counts)))
-            hist._counts[i] += int(n)
-        hist.count = int(data["count"])
-        hist.total = int(data["total"])
-        hist.min = int(data["min"])
-        hist.max = int(data["max"])
+            hist._counts[i] += n
+            seen += n
+        hist.count = integer(field(data, "count", path), f"{path}.count")
+        if hist.count != seen:
+            raise FieldError(f"{path}: the buckets hold {seen} values, the count says {hist.count}")
+        hist.total = integer(field(data, "total", path), f"{path}.total", 0, 2**127)
+        hist.min = integer(field(data, "min", path), f"{path}.min")
+        hist.max = integer(field(data, "max", path), f"{path}.max")
         return hist
 
     def __eq__(self, other: object) -> bool:

@@ -65,8 +65,8 @@ class _Run(RunState):
         k = self.k
         sent = warm_sent = late_sends = lag_total = 0
         max_lag = self.max_lag
-        burst = 0
-        while off <= now and off < end and burst < MAX_BURST:
+        last = k + MAX_BURST
+        while off <= now and off < end and k < last:
             j = k % n
             head = b"lt %d %d %d " % (clients[j], k // n, off)
             try:
@@ -88,7 +88,6 @@ class _Run(RunState):
             if lag > max_lag:
                 max_lag = lag
             k += 1
-            burst += 1
             off = offset(k)
             now = mono() - t0
         self.off, self.k, self.last_send = off, k, now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -93,8 +94,7 @@ def merge_results(results: Sequence[LoadTestResult], sources: Sequence[str] | No
 
 def _remap(result: LoadTestResult, addresses: list[str], clients: list[int]) -> WorkerResult:
     """A copy of ``result``'s counts with its per-target lists in the order of ``addresses``."""
-    c = WorkerResult.from_dict(result.counts.to_dict())
-    c.raw_ns = list(result.counts.raw_ns)
+    c = copy.deepcopy(result.counts)
     sent = [0] * len(addresses)
     hists = [Histogram(c.latency.precision) for _ in addresses]
     for row in result.target_rows():

@@ -5,10 +5,32 @@ from __future__ import annotations
 import argparse
 import datetime
 from collections.abc import Callable
+from typing import NoReturn
 
 from udp_loadtest._config import default_workers
+from udp_loadtest._version import aioagones_version
 
-__all__ = ["build_merge_parser", "build_parser", "non_negative", "parse_start_at", "port_number", "positive", "share"]
+__all__ = [
+    "UsageError",
+    "build_merge_parser",
+    "build_parser",
+    "non_negative",
+    "parse_start_at",
+    "port_number",
+    "positive",
+    "share",
+]
+
+
+class UsageError(Exception):
+    """A bad command line; the text is argparse's message, without the usage block (that is for --help)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: the caller prints them and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
 
 
 def port_number(text: str) -> int:
@@ -80,7 +102,7 @@ def parse_start_at(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``udp-loadtest`` (a run; ``merge`` has its own)."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="udp-loadtest",
         description=(
             "Open-loop UDP load test for servers that answer a text datagram with 'ACK: <text>' "
@@ -90,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="The form HOST PORT (two words) also works for one target.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {aioagones_version()}")
     p.add_argument(
         "targets",
         metavar="TARGET",
@@ -101,6 +124,24 @@ def build_parser() -> argparse.ArgumentParser:
         dest="targets_file",
         metavar="FILE",
         help="read more targets from FILE ('-' for stdin), one per line or separated by white space",
+    )
+    p.add_argument(
+        "--gameservers",
+        metavar="FILE",
+        help="aim at the Pod IPs of the GameServers in FILE ('-' for stdin): `kubectl get gameservers -o json`"
+        " or allocation results (JSON); never at the node's address",
+    )
+    p.add_argument(
+        "--port-name",
+        default="default",
+        metavar="NAME",
+        help="with --gameservers: the GameServer port to aim at (default 'default')",
+    )
+    p.add_argument(
+        "--family",
+        choices=("v6", "v4", "both"),
+        default="both",
+        help="with --gameservers: the Pod IPs to aim at, IPv6, IPv4 or both (default both, IPv6 first)",
     )
     p.add_argument(
         "--share",
@@ -192,7 +233,7 @@ def _outputs(p: argparse.ArgumentParser) -> None:
 
 def build_merge_parser() -> argparse.ArgumentParser:
     """The argument parser of ``udp-loadtest merge``."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="udp-loadtest merge",
         description=(
             "Merge the --json results of several udp-loadtest runs exactly: counts summed, latency histograms "

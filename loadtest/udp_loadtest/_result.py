@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as default
 from typing import Any
 
-from udp_loadtest._config import LoadTestConfig
+from udp_loadtest._config import LoadTestConfig, config_from_dict
 from udp_loadtest._counts import PRECISION, WorkerResult
 from udp_loadtest._errors import LoadTestError
+from udp_loadtest._fields import FieldError, field, int_list, integer, items, number, text
 from udp_loadtest._histogram import Histogram
 from udp_loadtest._schedule import WINDOW_NS
 
@@ -61,12 +62,12 @@ class LoadTestResult:
     workers: int
     counts: WorkerResult
     elapsed: float
-    started_at: float = field(default_factory=time.time)
-    addresses: list[str] = field(default_factory=list)
-    target_clients: list[int] = field(default_factory=list)
+    started_at: float = default(default_factory=time.time)
+    addresses: list[str] = default(default_factory=list)
+    target_clients: list[int] = default(default_factory=list)
     parts: int = 1
-    run_ids: list[str] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
+    run_ids: list[str] = default(default_factory=list)
+    labels: list[str] = default(default_factory=list)
     payload_format: str = PAYLOAD_FORMAT
     interval_ns: int = WINDOW_NS
 
@@ -225,39 +226,48 @@ class LoadTestResult:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "result") -> LoadTestResult:
-        """Read a result written by :meth:`to_dict`.
+    def from_dict(cls, data: Any, source: str = "result") -> LoadTestResult:
+        """Read a result written by :meth:`to_dict`, checking every field.
 
         Raises:
-            LoadTestError: not a udp-loadtest result of this format.
+            LoadTestError: not a udp-loadtest result of this format, or a field missing or wrong
+                (the message names the field).
         """
-        if not isinstance(data, Mapping) or data.get("format") != RESULT_FORMAT:
-            found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
+        if not isinstance(data, dict) or data.get("format") != RESULT_FORMAT:
+            found = data.get("format") if isinstance(data, dict) else type(data).__name__
             raise LoadTestError(
-                f"{source}: not a udp-loadtest result in the format {RESULT_FORMAT!r} (found {found!r});"
+                f"{source}: not a udp-loadtest result in the format {RESULT_FORMAT!r} (found {str(found)[:40]!r});"
                 " write it with this version's --json"
             )
         try:
-            raw = dict(data["config"])
-            raw["targets"] = tuple((str(h), int(p)) for h, p in raw.get("targets", ()))
-            config = LoadTestConfig(**raw)
-            return cls(
-                config=config,
-                address=str(data["address"]),
-                workers=int(data["workers"]),
-                counts=WorkerResult.from_dict(data["counts"]),
-                elapsed=float(data["elapsed_s"]),
-                started_at=float(data["started_at"]),
-                addresses=[str(a) for a in data["addresses"]],
-                target_clients=[int(n) for n in data["target_clients"]],
-                parts=int(data["parts"]),
-                run_ids=[str(r) for r in data["run_ids"]],
-                labels=[str(r) for r in data["labels"]],
-                payload_format=str(data["payload_format"]),
-                interval_ns=round(float(data["interval_s"]) * 1e9),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise LoadTestError(f"{source}: a udp-loadtest result with a missing or bad field ({exc})") from None
+            return cls._checked(data)
+        except FieldError as exc:
+            raise LoadTestError(f"{source}: a udp-loadtest result with a missing or bad field: {exc}") from None
+
+    @classmethod
+    def _checked(cls, data: dict[str, Any]) -> LoadTestResult:
+        def get(key: str) -> Any:
+            return field(data, key, "")
+
+        def texts(key: str) -> list[str]:
+            return [text(v, f"{key}[{i}]") for i, v in enumerate(items(get(key), key))]
+
+        interval = number(get("interval_s"), "interval_s")
+        return cls(
+            config=config_from_dict(get("config")),
+            address=text(get("address"), "address"),
+            workers=integer(get("workers"), "workers", 1),
+            counts=WorkerResult.from_dict(get("counts")),
+            elapsed=number(get("elapsed_s"), "elapsed_s"),
+            started_at=number(get("started_at"), "started_at"),
+            addresses=texts("addresses"),
+            target_clients=int_list(get("target_clients"), "target_clients"),
+            parts=integer(get("parts"), "parts", 1),
+            run_ids=texts("run_ids"),
+            labels=texts("labels"),
+            payload_format=text(get("payload_format"), "payload_format"),
+            interval_ns=round(interval * 1e9) if abs(interval) < 1e6 else -1,
+        )
 
 
 def latency_ms(hist: Histogram) -> dict[str, float]:

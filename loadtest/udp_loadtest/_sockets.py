@@ -73,14 +73,16 @@ def socket_drops(socks: list[socket.socket]) -> int:
     return drops
 
 
-def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerResult) -> None:
+def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerResult) -> dict[int, bytes]:
     """Send ``JOIN <id>`` from every client and wait (bounded) for the answers, retrying twice.
 
     A ``RETRY <cookie>`` answer (the server's proof of address) is met at once with the JOIN and
-    the cookie; the session secret of ``ACK: JOIN <id> <secret>`` is kept for the LEAVE.
+    the cookie. Returns the session secret of each client's ``ACK: JOIN <id> <secret>``, by client
+    index, for its LEAVE.
     """
     pending = {i: f"{spec.player_prefix}-{c}".encode() for i, c in enumerate(spec.clients)}
     cookies: dict[int, bytes] = {}
+    secrets: dict[int, bytes] = {}
     by_fd = {s.fileno(): i for i, s in enumerate(socks)}
     with select.epoll() as ep:
         for s in socks:
@@ -111,7 +113,7 @@ def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRes
                     if data.startswith(spec.join_reply):
                         result.joined += 1
                         if len(words := data.split()) == 4:
-                            result.session_secrets[i] = words[3]
+                            secrets[i] = words[3]
                     else:
                         result.join_refused += 1
                         text = data.decode("utf-8", "replace").strip()
@@ -121,6 +123,7 @@ def join_players(spec: WorkerSpec, socks: list[socket.socket], result: WorkerRes
             if not pending:
                 break
     result.join_unanswered = len(pending)
+    return secrets
 
 
 def leave_players(

@@ -33,6 +33,7 @@ def play(
     t0: int,
     joins: WorkerResult,
     progress: ProgressHook | None = None,
+    secrets: dict[int, bytes] | None = None,
 ) -> WorkerResult:
     """Run the schedule, then send LEAVE from every client (joined or not) and count the kernel's drops."""
     try:
@@ -41,7 +42,7 @@ def play(
         # Also after a failure, and from clients whose JOIN failed: the server must not keep ghosts.
         if spec.join:
             left = WorkerResult()
-            leave_players(spec, socks, left, joins.session_secrets)
+            leave_players(spec, socks, left, secrets)
     result.joined, result.join_refused = joins.joined, joins.join_refused
     result.join_unanswered, result.join_errors = joins.join_unanswered, list(joins.join_errors)
     if spec.join:
@@ -59,12 +60,11 @@ def work(spec: WorkerSpec, link: Link) -> WorkerResult | None:
     socks = open_sockets(spec)
     try:
         joins = WorkerResult()
-        if spec.join:
-            join_players(spec, socks, joins)
+        secrets = join_players(spec, socks, joins) if spec.join else {}
         t0 = link.ready()
         if t0 is None:
             return None
-        return play(spec, socks, t0, joins, link.progress)
+        return play(spec, socks, t0, joins, link.progress, secrets)
     finally:
         for s in socks:
             s.close()

@@ -37,7 +37,8 @@ from ._models import (
     Status,
 )
 from ._sdk import SDK
-from ._transport import ConnectionState
+from ._state import ConnectionState
+from ._streams import StateTimeoutError
 from ._version import __version__ as __version__
 
 __all__ = [
@@ -68,5 +69,6 @@ __all__ = [
     "SidecarUnavailableError",
     "Spec",
     "State",
+    "StateTimeoutError",
     "Status",
 ]

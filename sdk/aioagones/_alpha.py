@@ -22,7 +22,7 @@ class Alpha:
         """
         request = alpha_pb2.PlayerID(playerID=require_str("player_connect", "player_id", player_id))
         try:
-            return (await self._t.unary("PlayerConnect", self._t.stubs.alpha.PlayerConnect, request)).bool
+            return (await self._t.unary("PlayerConnect", request, alpha_pb2.Bool)).bool
         except OutOfRangeError as exc:
             # Player tracking starts at capacity 0, so the first connect of a game that never set
             # one fails; "at capacity" alone does not say that, nor what to do.
@@ -37,29 +37,26 @@ class Alpha:
     async def player_disconnect(self, player_id: str) -> bool:
         """Record a player leaving: True if removed, False if it was not connected."""
         request = alpha_pb2.PlayerID(playerID=require_str("player_disconnect", "player_id", player_id))
-        return (await self._t.unary("PlayerDisconnect", self._t.stubs.alpha.PlayerDisconnect, request)).bool
+        return (await self._t.unary("PlayerDisconnect", request, alpha_pb2.Bool)).bool
 
     async def set_player_capacity(self, capacity: int) -> None:
         """Set how many players may be connected at once (0 or more)."""
         request = alpha_pb2.Count(count=require_int("set_player_capacity", "capacity", capacity))
-        await self._t.unary("SetPlayerCapacity", self._t.stubs.alpha.SetPlayerCapacity, request)
+        await self._t.unary("SetPlayerCapacity", request, alpha_pb2.Empty)
 
     async def get_player_capacity(self) -> int:
         """How many players may be connected at once."""
-        return (
-            await self._t.unary("GetPlayerCapacity", self._t.stubs.alpha.GetPlayerCapacity, alpha_pb2.Empty())
-        ).count
+        return (await self._t.unary("GetPlayerCapacity", alpha_pb2.Empty(), alpha_pb2.Count)).count
 
     async def get_player_count(self) -> int:
         """How many players are connected."""
-        return (await self._t.unary("GetPlayerCount", self._t.stubs.alpha.GetPlayerCount, alpha_pb2.Empty())).count
+        return (await self._t.unary("GetPlayerCount", alpha_pb2.Empty(), alpha_pb2.Count)).count
 
     async def is_player_connected(self, player_id: str) -> bool:
         """Whether `player_id` is connected."""
         request = alpha_pb2.PlayerID(playerID=require_str("is_player_connected", "player_id", player_id))
-        return (await self._t.unary("IsPlayerConnected", self._t.stubs.alpha.IsPlayerConnected, request)).bool
+        return (await self._t.unary("IsPlayerConnected", request, alpha_pb2.Bool)).bool
 
     async def get_connected_players(self) -> list[str]:
         """The IDs of the connected players."""
-        stub = self._t.stubs.alpha
-        return list((await self._t.unary("GetConnectedPlayers", stub.GetConnectedPlayers, alpha_pb2.Empty())).list)
+        return list((await self._t.unary("GetConnectedPlayers", alpha_pb2.Empty(), alpha_pb2.PlayerIDList)).list)

@@ -30,7 +30,7 @@ class Beta:
 
     async def _get_counter(self, method: str, name: str) -> Counter:
         request = beta_pb2.GetCounterRequest(name=require_str(method, "name", name))
-        return Counter.from_pb(await self._t.unary("GetCounter", self._t.stubs.beta.GetCounter, request))
+        return Counter.from_pb(await self._t.unary("GetCounter", request, beta_pb2.Counter))
 
     async def _update_counter(self, update: beta_pb2.CounterUpdateRequest | None) -> Counter:
         # The one sender of UpdateCounter: a request without an update (or without a counter
@@ -38,7 +38,7 @@ class Beta:
         if update is None or not update.name:
             raise InvalidArgumentError("UpdateCounter needs a counter update request with a counter name")
         request = beta_pb2.UpdateCounterRequest(counterUpdateRequest=update)
-        return Counter.from_pb(await self._t.unary("UpdateCounter", self._t.stubs.beta.UpdateCounter, request))
+        return Counter.from_pb(await self._t.unary("UpdateCounter", request, beta_pb2.Counter))
 
     async def get_counter_count(self, name: str) -> int:
         """The count of counter `name`."""
@@ -92,7 +92,7 @@ class Beta:
 
     async def _get_list(self, method: str, name: str) -> List:
         request = beta_pb2.GetListRequest(name=require_str(method, "name", name))
-        return List.from_pb(await self._t.unary("GetList", self._t.stubs.beta.GetList, request))
+        return List.from_pb(await self._t.unary("GetList", request, beta_pb2.List))
 
     async def get_list_capacity(self, name: str) -> int:
         """The capacity of list `name`."""
@@ -105,7 +105,7 @@ class Beta:
         request = beta_pb2.UpdateListRequest(
             list=beta_pb2.List(name=name, capacity=capacity), update_mask={"paths": ["capacity"]}
         )
-        await self._t.unary("UpdateList", self._t.stubs.beta.UpdateList, request)
+        await self._t.unary("UpdateList", request, beta_pb2.List)
 
     async def list_contains(self, name: str, value: str) -> bool:
         """Whether list `name` holds `value`."""
@@ -130,7 +130,7 @@ class Beta:
         request = beta_pb2.AddListValueRequest(
             name=require_str("append_list_value", "name", name), value=require_str("append_list_value", "value", value)
         )
-        await self._t.unary("AddListValue", self._t.stubs.beta.AddListValue, request)
+        await self._t.unary("AddListValue", request, beta_pb2.List)
 
     async def delete_list_value(self, name: str, value: str) -> None:
         """Remove `value` from list `name`.
@@ -141,7 +141,7 @@ class Beta:
         request = beta_pb2.RemoveListValueRequest(
             name=require_str("delete_list_value", "name", name), value=require_str("delete_list_value", "value", value)
         )
-        await self._t.unary("RemoveListValue", self._t.stubs.beta.RemoveListValue, request)
+        await self._t.unary("RemoveListValue", request, beta_pb2.List)
 
 
 def _int64(value: int) -> wrappers_pb2.Int64Value:

@@ -11,26 +11,40 @@ live in _alpha and _beta, as Agones' Go SDK keeps alpha.go and beta.go.
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import math
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from types import TracebackType
 from typing import Self
 
-import grpc
-import grpc.aio
-
 from ._alpha import Alpha
-from ._backoff import Backoff
 from ._beta import Beta
 from ._constants import DEFAULT_GRPC_PORT, DEFAULT_HOST, ENV_GRPC_HOST, ENV_GRPC_PORT, format_host_port
-from ._errors import AgonesError, InvalidArgumentError, SDKClosedError, SidecarUnavailableError, from_rpc_error
-from ._models import GameServer
+from ._errors import InvalidArgumentError
+from ._models import GameServer, State
 from ._pb import sdk_pb2
-from ._transport import ConnectionState, StateCallback, Transport
-from ._validation import annotation_error, as_int, label_error, require_seconds, require_str
+from ._state import ConnectionState, StateCallback
+from ._streams import HealthStream, wait_for_state, watch_game_server
+from ._transport import Transport
+from ._validation import (
+    annotation_error,
+    as_int,
+    label_error,
+    require_positive_seconds,
+    require_seconds,
+    require_state,
+    require_str,
+)
+
+logger = logging.getLogger(__name__)
+
+_STILL_UNHEALTHY = (
+    "ready(): GameServer %r is Unhealthy, so it stays Unhealthy and gets no players: Agones deletes an "
+    "Unhealthy GameServer (a Fleet replaces it with a new one). Against agones-local-sidecar, run "
+    "`agones-local-sidecar reset` (or restart it) to start over with a fresh GameServer."
+)
 
 
 class SDK:
@@ -73,27 +87,19 @@ class SDK:
         self.port = as_int("SDK", "port", port) if port is not None else _env_port()
         if not 0 < self.port < 65536:
             raise InvalidArgumentError(f"SDK(): sidecar port {self.port} is not in 1-65535")
-        self.connect_timeout = require_seconds("SDK", "connect_timeout", connect_timeout)
-        self.call_timeout = require_seconds("SDK", "call_timeout", call_timeout)
-        for name, value in (("connect_timeout", self.connect_timeout), ("call_timeout", self.call_timeout)):
-            if not value > 0:
-                raise InvalidArgumentError(f"SDK(): {name} must be a positive number of seconds, not {value:g}")
+        self.connect_timeout = require_positive_seconds("SDK(): connect_timeout", connect_timeout)
+        self.call_timeout = require_positive_seconds("SDK(): call_timeout", call_timeout)
         self.health_interval: float | None = None
         if health_interval is not None:
-            self.health_interval = require_seconds("SDK", "health_interval", health_interval)
-            if not self.health_interval > 0:
-                raise InvalidArgumentError(f"SDK(): health_interval must be positive or None, not {health_interval!r}")
+            self.health_interval = require_positive_seconds("SDK(): health_interval", health_interval, none_ok=True)
         if on_state_change is not None and not callable(on_state_change):
             raise TypeError(f"SDK(): on_state_change must be a callable or None, not {on_state_change!r}")
         self.address = format_host_port(self.host, self.port)
         self._transport = Transport(self.address, self.call_timeout, on_state_change)
         self.alpha = Alpha(self._transport)
         self.beta = Beta(self._transport)
-        self._health_call: grpc.aio.StreamUnaryCall[sdk_pb2.Empty, sdk_pb2.Empty] | None = None
-        self._health_lock = asyncio.Lock()
-        self._health_task: asyncio.Task[None] | None = None
-        self._health_paused = False
-        self._watches: set[grpc.aio.UnaryStreamCall[sdk_pb2.Empty, sdk_pb2.GameServer]] = set()
+        self._health = HealthStream(self._transport)
+        self._ready_checked = False
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -107,21 +113,12 @@ class SDK:
             return
         await self._transport.open(self.connect_timeout)
         if self.health_interval is not None:
-            self._health_task = asyncio.create_task(self._health_loop(self.health_interval), name="agones-health")
+            self._health.start(self.health_interval)
 
     async def close(self) -> None:
-        """Stop managed health and every watch, wait for them, close the channel. Idempotent."""
-        self._transport.closed = True
-        task, self._health_task = self._health_task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.wait([task])  # unlike `await task`, a cancellation of close() itself propagates
-        for call in list(self._watches):
-            call.cancel()
-        if self._health_call is not None:
-            self._health_call.cancel()
-            self._health_call = None
-        await self._transport.close()
+        """Stop managed health and every watch and call, wait until they ended, close the channel. Idempotent."""
+        await self._health.stop()
+        await self._transport.close()  # cancels the streams and calls in flight, and waits for them
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -135,10 +132,6 @@ class SDK:
     @property
     def closed(self) -> bool:
         """Whether close() was called."""
-        return self._closed
-
-    @property
-    def _closed(self) -> bool:
         return self._transport.closed
 
     # -- connection state ------------------------------------------------------------
@@ -146,7 +139,7 @@ class SDK:
     @property
     def state(self) -> ConnectionState:
         """The connection to the sidecar now: connecting, connected, reconnecting or closed."""
-        return self._transport.state
+        return self._transport.states.now
 
     async def state_changes(self) -> AsyncIterator[ConnectionState]:
         """Yield the current `ConnectionState`, then each change; the last one is CLOSED.
@@ -155,22 +148,33 @@ class SDK:
             SDKClosedError: the SDK is not connected (never, or no longer).
         """
         self._transport.check_open()
-        async for state in self._transport.changes():
+        async for state in self._transport.states.changes():
             yield state
 
     # -- core calls ------------------------------------------------------------------
 
     async def ready(self) -> None:
-        """Mark the GameServer Ready to take players."""
-        await self._transport.unary("Ready", self._transport.stubs.sdk.Ready, sdk_pb2.Empty())
+        """Mark the GameServer Ready to take players.
+
+        An Unhealthy GameServer stays Unhealthy, and the sidecar answers Ready all the same, as
+        Agones' does; so the first ready() of an SDK reads the state back and logs a warning
+        (naming the way out) if it is Unhealthy.
+        """
+        await self._transport.unary("Ready", sdk_pb2.Empty(), sdk_pb2.Empty)
+        if self._ready_checked:
+            return
+        self._ready_checked = True
+        game_server = await self.get_game_server()
+        if game_server.status.state is State.UNHEALTHY:
+            logger.warning(_STILL_UNHEALTHY, game_server.object_meta.name)
 
     async def allocate(self) -> None:
         """Mark the GameServer Allocated (self-allocation)."""
-        await self._transport.unary("Allocate", self._transport.stubs.sdk.Allocate, sdk_pb2.Empty())
+        await self._transport.unary("Allocate", sdk_pb2.Empty(), sdk_pb2.Empty)
 
     async def shutdown(self) -> None:
         """Mark the GameServer Shutdown; Agones then deletes the Pod."""
-        await self._transport.unary("Shutdown", self._transport.stubs.sdk.Shutdown, sdk_pb2.Empty())
+        await self._transport.unary("Shutdown", sdk_pb2.Empty(), sdk_pb2.Empty)
 
     async def reserve(self, seconds: float | timedelta) -> None:
         """Mark the GameServer Reserved for `seconds` (0: until something else changes it).
@@ -184,11 +188,11 @@ class SDK:
         """
         value = require_seconds("reserve", "seconds", seconds, what="the reserve duration")
         request = sdk_pb2.Duration(seconds=math.ceil(value))
-        await self._transport.unary("Reserve", self._transport.stubs.sdk.Reserve, request)
+        await self._transport.unary("Reserve", request, sdk_pb2.Empty)
 
     async def get_game_server(self) -> GameServer:
         """The current GameServer."""
-        pb = await self._transport.unary("GetGameServer", self._transport.stubs.sdk.GetGameServer, sdk_pb2.Empty())
+        pb = await self._transport.unary("GetGameServer", sdk_pb2.Empty(), sdk_pb2.GameServer)
         return GameServer.from_pb(pb)
 
     async def set_label(self, key: str, value: str) -> None:
@@ -202,7 +206,7 @@ class SDK:
         if (error := label_error(key, value)) is not None:
             raise InvalidArgumentError(f"set_label(): {error}")
         request = sdk_pb2.KeyValue(key=key, value=value)
-        await self._transport.unary("SetLabel", self._transport.stubs.sdk.SetLabel, request)
+        await self._transport.unary("SetLabel", request, sdk_pb2.Empty)
 
     async def set_annotation(self, key: str, value: str) -> None:
         """Set the annotation `agones.dev/sdk-<key>` on the GameServer.
@@ -215,9 +219,9 @@ class SDK:
         if (error := annotation_error(key, value)) is not None:
             raise InvalidArgumentError(f"set_annotation(): {error}")
         request = sdk_pb2.KeyValue(key=key, value=value)
-        await self._transport.unary("SetAnnotation", self._transport.stubs.sdk.SetAnnotation, request)
+        await self._transport.unary("SetAnnotation", request, sdk_pb2.Empty)
 
-    # -- health ----------------------------------------------------------------------
+    # -- health and watch (see _streams) -----------------------------------------------
 
     async def health(self) -> None:
         """Send one health ping on the single long-lived Health stream (opened on first use).
@@ -225,57 +229,15 @@ class SDK:
         Raises:
             SidecarUnavailableError: the stream broke; the next ping opens a new one.
         """
-        self._transport.check_open()
-        async with self._health_lock:
-            while True:
-                fresh = self._health_call is None
-                if self._health_call is None:
-                    # The stubs are fetched here, under the lock, so a close() meanwhile is an SDKClosedError.
-                    self._health_call = self._transport.stubs.sdk.Health(None)  # written to with .write()
-                try:
-                    # Not asyncio.wait_for: on 3.11 it loses a cancellation that lands as the write
-                    # completes, and close() would then wait for a health loop that never ends.
-                    async with asyncio.timeout(self.call_timeout):
-                        await self._health_call.write(sdk_pb2.Empty())
-                    break
-                except (grpc.aio.AioRpcError, asyncio.InvalidStateError, TimeoutError) as exc:
-                    self._health_call.cancel()
-                    self._health_call = None
-                    if self._closed:
-                        raise SDKClosedError("Health: the SDK was closed during the call") from exc
-                    if not fresh:
-                        continue  # a stream from before a sidecar restart: only a new one's failure counts
-                    if isinstance(exc, grpc.aio.AioRpcError) and exc.code() != grpc.StatusCode.UNAVAILABLE:
-                        raise from_rpc_error(exc, "Health") from exc
-                    raise SidecarUnavailableError(f"Health: no stream to {self.address}; retry") from exc
-        self._transport.restored()
+        await self._health.ping()
 
     def pause_health(self) -> None:
         """Stop the managed pings (the GameServer will turn Unhealthy); resume_health() restarts them."""
-        self._health_paused = True
+        self._health.paused = True
 
     def resume_health(self) -> None:
         """Restart the managed pings after pause_health()."""
-        self._health_paused = False
-
-    async def _health_loop(self, interval: float) -> None:
-        backoff = Backoff()
-        while not self._closed:
-            if self._health_paused:
-                await asyncio.sleep(interval)
-                continue
-            try:
-                await self.health()
-            except AgonesError as exc:
-                if isinstance(exc, SDKClosedError):
-                    return
-                self._transport.lost(str(exc))
-                await asyncio.sleep(backoff.next())
-                continue
-            backoff.reset()
-            await asyncio.sleep(interval)
-
-    # -- watch -----------------------------------------------------------------------
+        self._health.paused = False
 
     async def watch_game_server(self) -> AsyncIterator[GameServer]:
         """Yield the current GameServer, then each change, until the SDK closes.
@@ -283,37 +245,35 @@ class SDK:
         The stream reopens by itself when the sidecar restarts; identical consecutive
         states are yielded once. Breaking out of the loop or cancelling the task ends it.
         """
-        stub = self._transport.stubs.sdk
-        backoff, last = Backoff(), None
-        while not self._closed:
-            call = stub.WatchGameServer(sdk_pb2.Empty(), wait_for_ready=True)
-            self._watches.add(call)
-            try:
-                async for pb in call:
-                    self._transport.restored()
-                    backoff.reset()
-                    current = GameServer.from_pb(pb)
-                    if current != last:
-                        last = current
-                        yield current
-            except grpc.aio.AioRpcError as exc:
-                if self._closed:
-                    return
-                if exc.code() != grpc.StatusCode.UNAVAILABLE:
-                    raise from_rpc_error(exc, "WatchGameServer") from exc
-                self._transport.lost(exc.code().name)
-            except asyncio.CancelledError:
-                # close() cancels the call, which surfaces here as CancelledError; only a
-                # cancellation of the consuming task itself must propagate.
-                task = asyncio.current_task()
-                if self._closed and task is not None and not task.cancelling():
-                    return
-                raise
-            finally:
-                call.cancel()
-                self._watches.discard(call)
-            if not self._closed:
-                await asyncio.sleep(backoff.next())
+        watch = watch_game_server(self._transport)
+        try:
+            async for game_server in watch:
+                yield game_server
+        finally:
+            await watch.aclose()  # closing this generator closes the stream now, not at garbage collection
+
+    async def wait_for_state(
+        self,
+        state: State | str | Callable[[GameServer], bool],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109  # the name users know from asyncio.wait_for
+    ) -> GameServer:
+        """Wait, over the watch, for the GameServer to be in `state` (or to satisfy a predicate); return it.
+
+        `state` is a `State` (or its name, "Allocated") or a function of the GameServer, as in
+        `wait_for_state(lambda gs: gs.status.players is not None)`. `timeout` is in seconds; None waits
+        for as long as it takes. The current GameServer counts: an Allocated one returns at once.
+
+        Raises:
+            StateTimeoutError: `timeout` passed first (it names the last state seen).
+            SDKClosedError: the SDK closed while waiting.
+        """
+        target = state if isinstance(state, State) or callable(state) else require_state("wait_for_state", state)
+        seconds = None
+        if timeout is not None:
+            seconds = require_positive_seconds("wait_for_state(): timeout", timeout, none_ok=True)
+        self._transport.check_open()
+        return await wait_for_state(watch_game_server(self._transport), target, seconds)
 
 
 def _env_port() -> int:

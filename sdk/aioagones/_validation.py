@@ -22,6 +22,7 @@ from typing import SupportsIndex
 
 from ._constants import SDK_METADATA_PREFIX
 from ._errors import InvalidArgumentError
+from ._models import State
 
 SDK_PREFIX = SDK_METADATA_PREFIX
 INT64_MAX = 2**63 - 1
@@ -148,40 +149,39 @@ def label_value_error(value: str) -> str | None:
     return None
 
 
-# Kubernetes' own rule for a whole label or annotation key (no sdk- prefix added): an optional
-# DNS-subdomain prefix of at most 253 characters and '/', then a name of at most 63 characters.
-_DNS_LABEL_TEXT = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
-_SUBDOMAIN = re.compile(rf"{_DNS_LABEL_TEXT}(?:\.{_DNS_LABEL_TEXT})*")
+def require_positive_seconds(what: str, value: object, *, none_ok: bool = False) -> float:
+    """`value` (a number or a timedelta) as seconds, refused with one message unless positive and finite."""
+    allowed = "a positive number of seconds" + (" or None" if none_ok else "")
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+        raise TypeError(f"{what} must be {allowed}, not {type(value).__name__} ({value!r})")
+    if not (math.isfinite(seconds) and 0 < seconds <= INT64_MAX):
+        raise InvalidArgumentError(f"{what} must be {allowed}, not {value!r}")
+    return float(seconds)
+
+
+def require_state(method: str, name: object) -> State:
+    """The `State` named `name` (its value, "Allocated", or its member name, "ALLOCATED")."""
+    name = require_str(method, "state", name)
+    for state in State:
+        if name in (state.value, state.name):
+            return state
+    known = ", ".join(state.value for state in State)
+    raise InvalidArgumentError(f"{method}(): {name!r} is not a GameServer state; one of: {known}")
 
 
 def qualified_key_error(kind: str, key: str) -> str | None:
-    """Why Kubernetes would refuse `key` as a whole label/annotation key (e.g. `agones.dev/fleet`), or None."""
-    prefix, slash, name = key.rpartition("/")
-    if slash and (not prefix or len(prefix) > _DNS_SUBDOMAIN_MAX or not _SUBDOMAIN.fullmatch(prefix)):
-        return (
-            f"invalid {kind} key {key!r}: the part before '/' must be a DNS subdomain "
-            "(lower-case letters, digits, '-' and '.', at most 253 characters), e.g. 'example.com/mode'"
-        )
-    if not name:
-        return f"invalid {kind} key {key!r}: the name is empty"
-    if len(name) > _NAME_MAX or not _NAME.fullmatch(name):
-        return (
-            f"invalid {kind} key {key!r}: the name must be at most {_NAME_MAX} letters, digits, '-', '_' "
-            "and '.', starting and ending with a letter or digit"
-        )
-    return None
+    """Why Kubernetes would refuse `key` as a whole `kind` key (e.g. `agones.dev/fleet`), or None."""
+    error = qualified_name_error(key)
+    return None if error is None else f"invalid {kind} {error}"
 
 
 def qualified_label_error(key: str, value: str) -> str | None:
     """Why Kubernetes would refuse label `key` = `value` (the key taken whole, no sdk- prefix), or None."""
     if (error := qualified_key_error("label", key)) is not None:
         return error
-    if len(value) > _NAME_MAX or not _NAME.fullmatch(value):
-        return (
-            f"invalid label value {value!r} for {key!r}: at most {_NAME_MAX} letters, digits, '-', '_' and '.', "
-            "starting and ending with a letter or digit (or empty)"
-        )
-    return None
+    error = label_value_error(value)
+    return None if error is None else f"invalid label {error} for {key!r}"
 
 
 def namespace_error(namespace: object) -> str | None:

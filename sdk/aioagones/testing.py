@@ -23,6 +23,7 @@ The fixture needs pytest-asyncio; without it (or outside pytest) the module stil
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -162,6 +163,17 @@ class LocalSidecar:
         self._server.set_state(str(state))
         return self.game_server
 
+    async def reset(self) -> GameServer:
+        """Start over, as `agones-local-sidecar reset` does: a fresh GameServer from the same manifest.
+
+        Health checking then waits for the game's first call, as after a start.
+
+        Raises:
+            RuntimeError: the sidecar is not running.
+        """
+        self._server.reset()
+        return self.game_server
+
     async def stop_health_checking(self) -> None:
         """Stop the cluster's health checking: the GameServer no longer turns Unhealthy without pings."""
         self._server.set_health_checking(False)
@@ -174,14 +186,19 @@ class LocalSidecar:
         """The first GameServer state (now or later) for which `predicate` holds.
 
         Raises:
-            TimeoutError: not within `timeout` seconds.
+            TimeoutError: not within `timeout` seconds; the message names the predicate and the last
+                GameServer seen (name, state, labels).
             RuntimeError: the sidecar is not running, or stopped while waiting.
         """
-        async with asyncio.timeout(timeout):
-            async for snapshot in self._server.changes():
-                game_server = GameServer.from_pb(snapshot)
-                if predicate(game_server):
-                    return game_server
+        last: GameServer | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                async for snapshot in self._server.changes():
+                    last = GameServer.from_pb(snapshot)
+                    if predicate(last):
+                        return last
+        except TimeoutError:
+            raise TimeoutError(f"wait_for({_describe(predicate)}): not within {timeout:g} s; {_seen(last)}") from None
         raise RuntimeError("the local sidecar stopped while waiting")
 
     async def wait_streams_closed(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
@@ -202,6 +219,26 @@ class LocalSidecar:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+
+def _describe(predicate: Callable[..., object]) -> str:
+    name = getattr(predicate, "__qualname__", repr(predicate))
+    if name.endswith("<lambda>"):
+        try:
+            source = inspect.getsource(predicate).strip()
+        except (OSError, TypeError):
+            return "a lambda"
+        # The lambda's own text, as written at the call (good enough to recognise it in a failure).
+        start = source.find("lambda")
+        return source[start:].rstrip(",)") if start >= 0 else "a lambda"
+    return name
+
+
+def _seen(game_server: GameServer | None) -> str:
+    if game_server is None:
+        return "no GameServer seen"
+    meta, status = game_server.object_meta, game_server.status
+    return f"last seen: GameServer {meta.name!r}, state {status.state}, labels {dict(meta.labels)}"
 
 
 try:

@@ -81,10 +81,10 @@ def test_indexed_pods_each_take_one_share_and_start_together() -> None:
     assert parsed.json == "-"  # each Pod's log is its result
     assert (parsed.run_id, parsed.label) == ("run-1", "lt-3")
     mount = container["volumeMounts"][0]
-    assert Path(parsed.targets_file).parent == Path(mount["mountPath"])
+    assert Path(parsed.gameservers).parent == Path(mount["mountPath"])
     volume = job["spec"]["template"]["spec"]["volumes"][0]
     assert volume["name"] == mount["name"]
-    assert [i["path"] for i in volume["configMap"]["items"]] == [Path(parsed.targets_file).name]
+    assert [i["path"] for i in volume["configMap"]["items"]] == [Path(parsed.gameservers).name]
 
 
 def test_the_job_runs_the_project_image_with_resources() -> None:

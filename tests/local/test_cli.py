@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import socket
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -19,9 +17,7 @@ import pytest
 from aioagones._pb import sdk_pb2, sdk_pb2_grpc
 
 from .._wait import line_matching
-
-COMMAND = [sys.executable, "-m", "aioagones.local"]
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AGONES_",))}
+from ._support import CLEAN_ENV, COMMAND, free_port, sidecar_command
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -92,12 +88,7 @@ def test_a_busy_port_exits_1() -> None:
 async def _start(*args: str, env: dict[str, str] | None = None) -> tuple[asyncio.subprocess.Process, int, list[str]]:
     """Start the sidecar on a free port; return it, its port and the log lines read so far."""
     process = await asyncio.create_subprocess_exec(
-        *COMMAND,
-        "--grpc-port",
-        "0",
-        "--http-port",
-        "0",
-        *args,
+        *sidecar_command(*args, address=None),
         stderr=asyncio.subprocess.PIPE,
         env={**CLEAN_ENV, **(env or {})},
     )
@@ -153,9 +144,7 @@ async def test_a_manifest_from_the_environment(tmp_path: Path) -> None:
 
 
 async def test_rest_on_the_http_port_from_the_environment() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        http_port = probe.getsockname()[1]
+    http_port = free_port()
     env = {"AGONES_SDK_HTTP_PORT": str(http_port), "AGONES_LOCAL_ADDRESS": "127.0.0.1"}
     process, _, _ = await _start("--http-port", str(http_port), env=env)
     try:

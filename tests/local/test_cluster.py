@@ -15,6 +15,7 @@ import pytest
 
 from aioagones import SDK, State
 from aioagones.local import SidecarError
+from aioagones.local._host import local_addresses
 from aioagones.testing import CounterAction, ListAction, LocalSidecar
 
 T0 = 1000.0
@@ -104,7 +105,7 @@ async def test_the_control_surface_over_http() -> None:
             "state": "Allocated",
             "gameServerName": "local",
             "address": "127.0.0.1",
-            "addresses": [],
+            "addresses": [{"type": "PodIP", "address": a} for a in local_addresses()],  # as for a manifest
             "ports": [{"name": "default", "port": 7777}],
             "warnings": [],
         }

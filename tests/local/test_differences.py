@@ -170,6 +170,7 @@ async def _() -> None:
 
 
 async def _go_unhealthy(clock: Clock, stubs: Stubs) -> None:
+    await stubs.sdk.GetGameServer(E)  # the game's first call starts the health clock (if none did)
     clock.now = 1000.0  # the default GameServer: 10 s initial delay + 5 x 3 s without a ping
     await stubs.sdk.GetGameServer(E)  # any call wakes the timer
     await watch_until(stubs, lambda gs: gs.status.state == "Unhealthy")

@@ -50,3 +50,10 @@ def test_each_row_has_the_rpc_s_types_and_streaming() -> None:
 def test_each_route_is_unique() -> None:
     routes = [(op.http_method, op.http_path) for op in OPERATIONS]
     assert len(routes) == len(set(routes))
+
+
+def test_the_calls_that_only_read_are_the_get_routes() -> None:
+    # A read never replaces an Unhealthy GameServer (a developer's look is not a new game process).
+    assert {op.method for op in OPERATIONS if op.reads_only} == {
+        op.method for op in OPERATIONS if op.http_method == "GET"
+    }

@@ -9,26 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
 import shlex
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from ._support import CLEAN_ENV, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _quick_start() -> tuple[str, list[list[str]]]:
@@ -57,8 +49,8 @@ class _Log:
             self._new.set()
         self._new.set()
 
-    async def wait_for(self, pattern: str) -> None:
-        while not any(re.search(pattern, line) for line in self.lines):
+    async def wait_for(self, pattern: str, count: int = 1) -> None:
+        while sum(1 for line in self.lines if re.search(pattern, line)) < count:
             assert not self._task.done(), "".join(self.lines)
             self._new.clear()
             await self._new.wait()
@@ -102,7 +94,7 @@ async def test_the_quick_start_runs_to_completion(manifest: str | None, tmp_path
     code, commands = _quick_start()
     script = tmp_path / "quick_start.py"
     script.write_text(code)
-    env = {**CLEAN_ENV, "AGONES_SDK_GRPC_PORT": str(_free_port()), "AGONES_SDK_HTTP_PORT": str(_free_port())}
+    env = {**CLEAN_ENV, "AGONES_SDK_GRPC_PORT": str(free_port()), "AGONES_SDK_HTTP_PORT": str(free_port())}
     sidecar_args = commands[0]
     if manifest is not None:
         sidecar_args = [*sidecar_args, "-f", str(ROOT / manifest)]
@@ -127,3 +119,42 @@ async def test_the_quick_start_runs_to_completion(manifest: str | None, tmp_path
     assert gs["object_meta"]["labels"]["agones.dev/sdk-map"] == "harbor"
     assert gs["status"]["counters"]["rooms"]["count"] == ("2" if manifest is None else "1")
     assert gs["status"]["players"]["ids"] == ["player-1"]
+
+
+async def test_the_quick_start_after_a_long_pause_and_with_a_restarted_game(tmp_path: Path) -> None:
+    """Shell 2 long after shell 1, then the game killed and started again: it goes Ready each time.
+
+    The clock is shortened by the manifest's own health settings (1 s initial delay, one 3 s period,
+    so the old clock, started with the sidecar, turned the GameServer Unhealthy after 4 s).
+    """
+    code, commands = _quick_start()
+    script = tmp_path / "quick_start.py"
+    script.write_text(code)
+    manifest = (ROOT / "deploy/gameserver.yaml").read_text(encoding="utf-8")
+    health = (
+        "  health:\n    disabled: false\n    initialDelaySeconds: 5\n    periodSeconds: 5\n    failureThreshold: 3\n"
+    )
+    assert health in manifest
+    short = "  health:\n    initialDelaySeconds: 1\n    periodSeconds: 3\n    failureThreshold: 1"
+    (tmp_path / "gs.yaml").write_text(manifest.replace(health, short))
+    env = {**CLEAN_ENV, "AGONES_SDK_GRPC_PORT": str(free_port()), "AGONES_SDK_HTTP_PORT": str(free_port())}
+    async with asyncio.timeout(60), _sidecar([*commands[0], "-f", str(tmp_path / "gs.yaml")], env) as sidecar_log:
+        await sidecar_log.wait_for("serving the REST API")
+        await asyncio.sleep(5)  # the developer's pause between the shells: past the old 4 s window
+        first = await asyncio.create_subprocess_exec(
+            sys.executable, str(script), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=env
+        )
+        await sidecar_log.wait_for(r"WatchGameServer\(\) opened")  # Ready, waiting to be allocated
+        assert not any("-> Unhealthy" in line for line in sidecar_log.lines), "".join(sidecar_log.lines)
+        first.kill()  # the game dies: its pings stop
+        await first.wait()
+        await sidecar_log.wait_for(r"-> Unhealthy")
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, str(script), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env
+        )
+        await sidecar_log.wait_for(r"WatchGameServer\(\) opened", count=2)
+        assert any("replaced by a fresh GameServer" in line for line in sidecar_log.lines), "".join(sidecar_log.lines)
+        allocated, said = await _run(["agones-local-sidecar", "allocate"], env)
+        assert allocated == 0, said
+        output, _ = await second.communicate()
+        assert second.returncode == 0, output.decode()

@@ -400,6 +400,8 @@ def test_list_calls_refused(lists: dict[str, ListState], call: tuple[str, ...], 
         (["capacity"], 0, [], (0, [])),
         (["capacity"], 1000, [], (1000, ["a", "b", "c"])),
         ([], 2, ["x"], (5, ["a", "b", "c"])),  # an empty mask is valid and changes nothing
+        (["name"], 2, ["x"], (5, ["a", "b", "c"])),  # a field of List, as the real sidecar checks: changes nothing
+        (["name", "capacity"], 2, [], (2, ["a", "b"])),
     ],
 )
 def test_update_list(paths: list[str], capacity: int, values: list[str], result: tuple[int, list[str]]) -> None:
@@ -415,7 +417,7 @@ def test_update_list(paths: list[str], capacity: int, values: list[str], result:
     [
         ("l", ["values"], -1, Code.OUT_OF_RANGE, "out of range. Capacity must be within range [0,1000]"),
         ("l", [], 1001, Code.OUT_OF_RANGE, "out of range. Capacity must be within range [0,1000]"),
-        ("l", ["name"], 1, Code.INVALID_ARGUMENT, "invalid argument. Field Mask Path(s): ['name']"),
+        ("l", ["nmae"], 1, Code.INVALID_ARGUMENT, "invalid argument. Field Mask Path(s): ['nmae']"),
         ("l", ["capacity"], -1, Code.OUT_OF_RANGE, "out of range. Capacity must be within range [0,1000]"),
         ("l", ["capacity"], 1001, Code.OUT_OF_RANGE, "out of range. Capacity must be within range [0,1000]"),
         ("x", ["capacity"], 1, Code.NOT_FOUND, "not found. x List not found"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import subprocess
 import sys
 import types
@@ -163,3 +165,49 @@ async def test_open_streams_counts_watch_and_health_until_the_client_leaves() ->
             assert sidecar.open_streams >= 1
         await sidecar.wait_streams_closed()  # the sidecar learns of the cancellations a moment later
         assert sidecar.open_streams == 0
+
+
+ROOT = Path(__file__).resolve().parents[2]
+_SETTING = re.compile(r'`?(asyncio_\w+) = ("[^"]*")`?')
+_USER_TEST = """
+from aioagones import SDK
+from aioagones.testing import LocalSidecar
+
+
+async def test_ready(local_sidecar: LocalSidecar) -> None:
+    async with SDK() as sdk:
+        await sdk.ready()
+"""
+
+
+def _readme_settings() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = next(p for p in readme.split("\n\n") if "[tool.pytest.ini_options]" in p)
+    return [f"{key} = {value}" for key, value in _SETTING.findall(paragraph)]
+
+
+def _testing_md_settings() -> list[str]:
+    text = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    block = text.split("    [tool.pytest.ini_options]\n", 1)[1].split("\n\n", 1)[0]
+    return [line.strip() for line in block.splitlines()]
+
+
+@pytest.mark.parametrize("settings", [_readme_settings, _testing_md_settings], ids=["README", "testing.md"])
+def test_the_documented_pytest_setup_runs_without_a_warning(settings: Any, tmp_path: Path) -> None:
+    lines = settings()
+    assert 'asyncio_mode = "auto"' in lines
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n" + "\n".join(lines) + "\n")
+    (tmp_path / "test_game.py").write_text(_USER_TEST)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGONES_", "PYTEST_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "test_game.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert "Warning" not in result.stdout + result.stderr

@@ -24,6 +24,8 @@ _ARGUMENTS: dict[str, object] = {
     "amount": 1,
     "count": 1,
     "capacity": 1,
+    "state": "Ready",
+    "timeout": 1,
 }
 
 
@@ -53,7 +55,7 @@ def test_every_public_call_is_covered() -> None:
     names = set(_calls(SDK()))
     assert {"sdk.ready", "sdk.watch_game_server", "sdk.state_changes", "sdk.health"} <= names
     assert {"alpha.player_connect", "beta.increment_counter", "beta.get_list"} <= names
-    assert len(names) == 32  # 10 + 7 alpha + 15 beta
+    assert len(names) == 33  # 11 + 7 alpha + 15 beta
 
 
 @pytest.mark.parametrize("call", sorted(_calls(SDK())))
@@ -127,8 +129,8 @@ async def test_values_out_of_range_name_the_argument(
     [
         ({"host": 127}, r"SDK\(\): host must be a str, not int"),
         ({"port": "9357"}, r"SDK\(\): port must be an int, not str \('9357'\)"),
-        ({"connect_timeout": "5"}, r"SDK\(\): connect_timeout must be a number of seconds"),
-        ({"health_interval": "2"}, r"SDK\(\): health_interval must be a number of seconds"),
+        ({"connect_timeout": "5"}, r"SDK\(\): connect_timeout must be a positive number of seconds, not str"),
+        ({"health_interval": "2"}, r"SDK\(\): health_interval must be a positive number of seconds or None, not str"),
         ({"on_state_change": "print"}, r"SDK\(\): on_state_change must be a callable"),
     ],
 )

@@ -11,9 +11,11 @@ What it does:
   grpc.aio and, with `http_port`, as Agones' REST API (aiohttp), both from one table of calls
   (`_operations`) over one core, and logs each call in one line (`SetLabel(key='mode', value='ctf') -> ok`).
 - Acts as the cluster under `/local/...` on the HTTP port (and `LocalSidecar.allocate()` ...):
-  any state, a GameServerAllocation with metadata, counter and list actions, health checking off.
+  any state, a GameServerAllocation with metadata, counter and list actions, health checking off,
+  a reset to a fresh GameServer; `GET /local/openapi.json` describes every route (docs/rest.md).
 - Without a manifest it serves the GameServer of Agones' `sdk-server --local` (name `local`,
-  state `Ready`, port `default` 7777, counter `rooms`, list `players` ...).
+  state `Ready`, port `default` 7777, counter `rooms`, list `players` ...), with this machine's
+  addresses as `PodIP` entries.
 - With a manifest it starts `Scheduled`, takes metadata, `spec.health`, `spec.counters`,
   `spec.lists` and `spec.players` from it, derives `status.ports` from `spec.ports` by port
   policy and lists this machine's addresses as `PodIP` entries (see `_manifest`).
@@ -21,7 +23,10 @@ What it does:
   spec and the file's `status.state`/`players`/`counters`/`lists`; ports and Pod IPs derived
   again) and sent to every watcher; a file that is refused is logged and ignored (see `_reload`).
 - Health checking as in a cluster: `Unhealthy` once `failureThreshold` periods pass without a
-  ping after `initialDelaySeconds`, unless `spec.health.disabled`; then nothing moves it out.
+  ping after `initialDelaySeconds`, unless `spec.health.disabled`; the clock starts at the game's
+  first call, so the sidecar can be left running. The SDK cannot move a GameServer out of
+  `Unhealthy`; a new game process that acts on it gets a fresh one from the same manifest, as a
+  Fleet would replace it (or `agones-local-sidecar reset`).
 - Labels and annotations are stored as `agones.dev/sdk-<key>` and validated; players, counters
   and lists follow the reference sidecar, with proper status codes and its message texts.
 - Every watcher gets the current GameServer, then each change; a slow one skips ahead.

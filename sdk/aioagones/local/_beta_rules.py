@@ -108,6 +108,9 @@ class CountersAndLists:
     ) -> ListState:
         """`UpdateList`: replace the fields named in the mask (`capacity`, `values`).
 
+        The mask is checked against the List message's fields, as the real sidecar checks it, so
+        `name` is a valid path; it changes nothing (the list is found by its name).
+
         Values are de-duplicated; values beyond the capacity are dropped from the end, as a
         cluster does when the capacity shrinks.
 
@@ -118,12 +121,12 @@ class CountersAndLists:
             SidecarError: INVALID_ARGUMENT for an unknown mask path; NOT_FOUND for an
                 unknown list; OUT_OF_RANGE for a capacity outside [0, 1000].
         """
-        bad = [p for p in paths if p not in ("capacity", "values")]
+        bad = [p for p in paths if p not in ("name", "capacity", "values")]
         if bad:
             raise SidecarError(
                 Code.INVALID_ARGUMENT,
                 f"invalid argument. Field Mask Path(s): {list(paths)} are invalid for List. "
-                "Use valid field name(s): [capacity values]",
+                "Use valid field name(s): [name capacity values]",
             )
         if not 0 <= capacity <= MAX_LIST_CAPACITY:
             raise SidecarError(

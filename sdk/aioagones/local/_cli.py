@@ -1,7 +1,7 @@
 """`agones-local-sidecar`: the local Agones sidecar as a command, and the cluster's hand on it.
 
 `agones-local-sidecar [flags]` serves; `agones-local-sidecar allocate | state STATE | health
-stop|resume | gameserver` talk HTTP to a sidecar already running (see `_client`).
+stop|resume | gameserver | reset` talk HTTP to a sidecar already running (see `_client`).
 
 Exit codes: 0 after SIGTERM or SIGINT, 2 for a bad flag, environment variable or manifest,
 1 when the address cannot be bound.
@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from aioagones._constants import DEFAULT_HTTP_PORT, ENV_GRPC_PORT, ENV_HTTP_PORT
+from aioagones._version import __version__
 from aioagones.local import _client
+from aioagones.local._host import AddressInUseError
 from aioagones.local._manifest import ManifestError, load_game_server
 from aioagones.local._server import DEFAULT_PORT, SidecarServer
 
@@ -77,9 +79,10 @@ def _parser() -> _Parser:
             "Each flag can also be set by the environment variable named in its help; the flag wins. "
             "Exit codes: 0 after SIGTERM/SIGINT, 2 for bad input, 1 if the address cannot be bound. "
             "Acting as the cluster on a running sidecar: agones-local-sidecar allocate | state STATE | "
-            "health stop|resume | gameserver (each has --help)."
+            "health stop|resume | gameserver | reset (each has --help)."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     env = os.environ
     parser.add_argument(
         "--address",
@@ -135,6 +138,14 @@ async def _serve(server: SidecarServer) -> int:
     try:
         try:
             await server.start()
+        except AddressInUseError as exc:
+            flag, env_name = ("--grpc-port", ENV_PORT) if exc.front_end == "gRPC" else ("--http-port", ENV_HTTP_PORT)
+            print(
+                f"agones-local-sidecar: error: {exc}; is another agones-local-sidecar running? Stop it, or pick "
+                f"another port with {flag} (env {env_name}; 0 picks a free one)",
+                file=sys.stderr,
+            )
+            return 1
         except OSError as exc:
             print(f"agones-local-sidecar: error: {exc}", file=sys.stderr)
             return 1

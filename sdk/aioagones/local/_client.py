@@ -1,4 +1,4 @@
-"""`agones-local-sidecar allocate | state | health | gameserver`: the cluster's hand, from a shell.
+"""`agones-local-sidecar allocate | state | health | gameserver | reset`: the cluster's hand, from a shell.
 
 Each sub-command sends one request to the `/local/...` control surface of a sidecar that is
 already running (found by `--address` and `--http-port`, or their environment variables, as the
@@ -23,7 +23,7 @@ from aioagones._reading import ReadError, load_yaml
 
 __all__ = ["COMMANDS", "ENV_ADDRESS", "main"]
 
-COMMANDS = ("allocate", "state", "health", "gameserver")
+COMMANDS = ("allocate", "state", "health", "gameserver", "reset")
 ENV_ADDRESS = "AGONES_LOCAL_ADDRESS"
 """Where the sidecar listens: the server form and the sub-commands both read it."""
 TIMEOUT_SECONDS = 10.0
@@ -116,6 +116,13 @@ def _parser() -> _Parser:
     )
     health.add_argument("action", choices=("stop", "resume"))
     commands.add_parser("gameserver", parents=[common], help="print the GameServer as JSON")
+    commands.add_parser(
+        "reset",
+        parents=[common],
+        help="start over with a fresh GameServer",
+        description="Start over: a fresh GameServer from the same manifest (or the default), as a Fleet would "
+        "replace an Unhealthy one; health checking starts again at the game's first call.",
+    )
     return parser
 
 
@@ -231,6 +238,9 @@ def main(argv: Sequence[str]) -> int:
         elif args.command == "health":
             _request(base, "POST", "/local/health", {"checking": args.action == "resume"})
             print("health checking " + ("resumed" if args.action == "resume" else "stopped"))
+        elif args.command == "reset":
+            gs = _request(base, "POST", "/local/reset", {})
+            print(f"GameServer {gs['object_meta']['name']}: started over, state {gs['status']['state']}")
         else:
             print(json.dumps(_request(base, "GET", "/local/gameserver"), indent=2))
     except _Refused as exc:

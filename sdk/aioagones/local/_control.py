@@ -11,6 +11,7 @@ allocate | state | health | gameserver` (`_client`) calls them.
   "deleteValues": [], "capacity": 10}}}`; answers `{"state": "Allocated", "gameServerName", "address",
   "addresses", "ports", "warnings"}`.
 - `POST /local/health` `{"checking": false}`: stop (or, with true, resume) health checking.
+- `POST /local/reset`: start over with a fresh GameServer from the same manifest; answers it.
 """
 
 from __future__ import annotations
@@ -148,6 +149,11 @@ def _health(core: SidecarCore, body: object) -> object:
     return {"checking": checking}
 
 
+def _reset(core: SidecarCore, body: object) -> object:
+    core.reset("reset")
+    return _game_server(core, None)
+
+
 CONTROL_ROUTES: tuple[ControlRoute, ...] = (
     ControlRoute("GET", "/local/gameserver", _game_server, "The GameServer (not recorded as an SDK call)."),
     ControlRoute("POST", "/local/state", _state, "Put the GameServer into any state.", '{"state": "Reserved"}'),
@@ -161,5 +167,11 @@ CONTROL_ROUTES: tuple[ControlRoute, ...] = (
     ),
     ControlRoute(
         "POST", "/local/health", _health, "Stop (false) or resume (true) health checking.", '{"checking": false}'
+    ),
+    ControlRoute(
+        "POST",
+        "/local/reset",
+        _reset,
+        "Start over: a fresh GameServer from the same manifest; health checking waits for the game's first call.",
     ),
 )

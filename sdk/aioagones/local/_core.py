@@ -1,8 +1,11 @@
 """`SidecarCore`: what both front ends (gRPC and HTTP/JSON) share, so they can never disagree.
 
 It holds the rules, the names of the calls received, the watchers, and a wake-up for the timer
-task. It knows nothing of the calls' table: `_dispatch` runs an operation against the rules and
-then `publish()` sends the GameServer (if it changed) to every watcher.
+task (`run_timer`: it sleeps until the rules' next deadline, a Reserve running out or a health
+check failing, or until a call may have moved it). It knows nothing of the calls' table:
+`_dispatch` runs an operation against the rules and then `publish()` sends the GameServer (if it
+changed) to every watcher. `connect(peer)` is where a game's first call starts the health clock and
+a new game process gets a fresh GameServer for an Unhealthy one (`reset`).
 
 Watchers: each open watch has a short backlog of snapshots. Publishing appends to every backlog
 without waiting, so nobody waits for a slow client; a backlog that overflows drops its oldest
@@ -20,11 +23,13 @@ import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TypeVar
 
+from aioagones._models import State
 from aioagones._pb import sdk_pb2
 from aioagones.local import _cluster
+from aioagones.local._cluster import RESET_COMMAND
 from aioagones.local._convert import game_server_pb
 from aioagones.local._rules import GameServerRules
-from aioagones.local._state import Allocation, SidecarError
+from aioagones.local._state import Allocation, GameServerState, SidecarError
 
 __all__ = ["STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
 
@@ -76,8 +81,11 @@ class SidecarCore:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        fresh: Callable[[], GameServerState] | None = None,
     ) -> None:
         self.rules = rules
+        self._fresh = fresh
+        self._peers: set[str] = set()
         self.clock = clock
         self.wall_clock = wall_clock
         self.calls: list[str] = []
@@ -135,6 +143,48 @@ class SidecarCore:
             self._streams -= 1
             if not self._streams:
                 self._streams_done.set()
+
+    def connect(self, peer: str | None, *, acting: bool = True) -> None:
+        """A game called from `peer` (its connection; None: unknown): start the health clock, and replace
+        an Unhealthy GameServer when a peer not seen before it turned Unhealthy acts on it (a health
+        ping, a call that changes something), as a Fleet replaces one for a new game process. A look
+        (`acting=False`) replaces nothing."""
+        if peer is not None and peer not in self._peers:
+            unhealthy = self.rules.game_server.state == State.UNHEALTHY
+            if unhealthy and acting and self._fresh is not None:
+                self.reset(f"a new game process connected ({peer}) to an Unhealthy GameServer")
+            if acting or not unhealthy:  # one who only looks at an Unhealthy one may be the next game
+                self._peers.add(peer)
+        if self.rules.connected(self.clock()):
+            self.changed.set()  # a health deadline now exists: wake the timer task
+            gs = self.rules.game_server
+            health = gs.health
+            if health.disabled or not self.rules.health_checking:
+                logger.info("a game connected: health checking is off for GameServer %r", gs.name)
+            else:
+                logger.info(
+                    "a game connected: health checking starts (Unhealthy after %d s, then %d s, without a ping)",
+                    health.initial_delay_seconds + health.failure_threshold * health.period_seconds,
+                    health.failure_threshold * health.period_seconds,
+                )
+
+    def reset(self, why: str) -> None:
+        """Start over with a fresh GameServer from the same manifest (health clock waiting for a game)."""
+        if self._fresh is None:
+            raise RuntimeError("this sidecar has no manifest to start over from")  # pragma: no cover
+        old = self.rules.game_server
+        self.rules.reset(self._fresh())
+        new = self.rules.game_server
+        logger.warning(
+            "cluster: %s: GameServer %r (state %s) replaced by a fresh GameServer %r (state %s) from the same "
+            "manifest, as a Fleet would replace it",
+            why,
+            old.name,
+            old.state,
+            new.name,
+            new.state,
+        )
+        self.publish()
 
     def record(self, *calls: str) -> None:
         """Note calls received, by the names Agones' conformance test expects (`ready`, `health` ...)."""
@@ -196,3 +246,35 @@ class SidecarCore:
     def watching(self) -> int:
         """Watchers open right now."""
         return len(self._watchers)
+
+    async def run_timer(self) -> None:
+        """Forever (until cancelled): apply what falls due (a Reserve running out, missed pings) and publish it."""
+        rules = self.rules
+        while True:
+            deadline = rules.next_deadline()
+            self.changed.clear()
+            if deadline is None:
+                await self.changed.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, deadline - self.clock())):
+                        await self.changed.wait()
+            before = rules.game_server.state
+            rules.tick(self.clock())
+            after = rules.game_server.state
+            if after != before and after == State.UNHEALTHY:
+                health = rules.game_server.health
+                logger.warning(
+                    "no health ping for %d s (failureThreshold %d x periodSeconds %d): state %s -> Unhealthy, "
+                    "for good for this game; the next game process to connect gets a fresh GameServer, as a "
+                    "Fleet would replace it, or run `%s` (a manifest with spec.health.disabled: true turns "
+                    "health checking off)",
+                    health.failure_threshold * health.period_seconds,
+                    health.failure_threshold,
+                    health.period_seconds,
+                    before,
+                    RESET_COMMAND,
+                )
+            elif after != before:
+                logger.info("reservation ran out: state %s -> %s", before, after)
+            self.publish()

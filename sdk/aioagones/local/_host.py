@@ -1,4 +1,4 @@
-"""What the local sidecar probes on the real machine: free ports and the interface addresses.
+"""What the local sidecar probes on the real machine: free ports, listening sockets, the interface addresses.
 
 Addresses: `status.addresses` gets one `PodIP` entry per address of this machine's network
 interfaces, IPv4 first, then IPv6, in interface order. Loopback and link-local addresses are
@@ -10,6 +10,7 @@ client on the same machine.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 import struct
@@ -17,9 +18,26 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["DYNAMIC_PORT_RANGE", "free_port", "local_addresses"]
+__all__ = ["DYNAMIC_PORT_RANGE", "AddressInUseError", "bind_listeners", "free_port", "local_addresses", "port_in_use"]
 
 DYNAMIC_PORT_RANGE = range(7000, 8001)
+
+
+class AddressInUseError(OSError):
+    """The port the sidecar should listen on is taken (another sidecar, most likely).
+
+    Attributes:
+        address: `host:port`.
+        front_end: `gRPC` or `HTTP`.
+    """
+
+    def __init__(self, address: str, front_end: str) -> None:
+        super().__init__(errno.EADDRINUSE, f"cannot listen on {address} ({front_end}): address already in use")
+        self.address = address
+        self.front_end = front_end
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 def _is_free(port: int, protocol: str) -> bool:
@@ -104,3 +122,47 @@ def local_addresses() -> list[str]:
     if socket.has_ipv6 and any(ipaddress.ip_address(a).is_loopback for a in ipv6):
         loopback.append("::1")
     return loopback
+
+
+def bind_listeners(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for every address of `host`, all on one port (a free one for 0).
+
+    `::` (or an empty host) is one dual-stack socket, as the gRPC server binds it.
+    """
+    host = host.strip("[]")
+    if host in ("", "::"):
+        addresses: list[tuple[int, str]] = [(socket.AF_INET6, "::")]
+    else:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        addresses = list(dict.fromkeys((int(family), str(sockaddr[0])) for family, _, _, _, sockaddr in infos))
+    sockets: list[socket.socket] = []
+    try:
+        for family, address in addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                # `::` takes IPv4 too (as v4-mapped), like the gRPC server's socket.
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if address == "::" else 1)
+            sock.bind((address, port))
+            port = sock.getsockname()[1]
+            sock.listen(128)
+            sock.setblocking(False)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something listens on `port` of `host` already (checked by binding, then letting go)."""
+    if port == 0:
+        return False
+    try:
+        sockets = bind_listeners(host, port)
+    except OSError as exc:
+        return exc.errno == errno.EADDRINUSE
+    for sock in sockets:
+        sock.close()
+    return False

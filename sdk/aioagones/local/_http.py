@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +26,11 @@ from google.protobuf.message import Message
 
 from aioagones._reading import ReadError, load_json
 from aioagones.local._control import CONTROL_ROUTES, BadRequest, ControlRoute
-from aioagones.local._convert import from_json, to_json
+from aioagones.local._convert import from_json, to_json, unknown_fields
 from aioagones.local._core import SidecarCore
 from aioagones.local._dispatch import dispatch
+from aioagones.local._host import bind_listeners
+from aioagones.local._openapi import OPENAPI_PATH, openapi_document
 from aioagones.local._operations import OPERATIONS, Operation, Streaming
 from aioagones.local._state import SidecarError
 
@@ -75,6 +76,7 @@ def _error(code: str, message: str) -> web.Response:
 @dataclass(frozen=True)
 class _Route:
     method: str
+    template: str
     pattern: re.Pattern[str]
     fields: tuple[str, ...]
     handle: _Handler
@@ -121,12 +123,17 @@ def _mask_from_body(body: object, message: Message) -> list[str]:
     return [by_name[key] for key in body if key in by_name]
 
 
-def request_message(op: Operation, body: object, params: dict[str, str], mask: str | None = None) -> Message:
-    """The request message of `op` from a parsed JSON body, path parameters and `update_mask`.
+def request_message(
+    op: Operation, body: object, params: dict[str, str], mask: str | None = None
+) -> tuple[Message, str]:
+    """The request message of `op` from a parsed JSON body, path parameters and `update_mask`,
+    and a note on the body's keys that name no field (dropped, as grpc-gateway does).
 
     Raises:
         BadRequest: the body does not fit the message (grpc-gateway's 400, code 3).
     """
+    body_type = op.request if op.body in (None, "*") else type(getattr(op.request(), str(op.body)))
+    unknown = unknown_fields(body, body_type)
     try:
         if op.body in (None, "*"):
             msg = from_json(body, op.request)
@@ -141,10 +148,16 @@ def request_message(op: Operation, body: object, params: dict[str, str], mask: s
         raise BadRequest(str(exc)) from None
     for path, value in params.items():
         _set_path(msg, path, value)
-    return msg
+    note = ""
+    if unknown:
+        names = ", ".join(json.dumps(key) for key in unknown)
+        known = ", ".join(f.json_name for f in body_type.DESCRIPTOR.fields)
+        note = f"the body's {names}: no such field of {body_type.DESCRIPTOR.name}, which has {known}"
+        logger.warning("%s: %s (ignored)", op.method, note)
+    return msg, note
 
 
-async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str, str]) -> Message:
+async def _request_of(op: Operation, request: web.BaseRequest, params: dict[str, str]) -> tuple[Message, str]:
     body = parse_body(await request.read()) if op.body is not None else None
     return request_message(op, body, params, request.query.get("update_mask") or request.query.get("updateMask"))
 
@@ -157,10 +170,17 @@ class HttpFrontEnd:
         self._routes: list[_Route] = []
         for op in OPERATIONS:
             pattern, fields = _compile(op.http_path)
-            self._routes.append(_Route(op.http_method, pattern, fields, self._operation(op)))
+            self._routes.append(_Route(op.http_method, op.http_path, pattern, fields, self._operation(op)))
         for route in CONTROL_ROUTES:
-            self._routes.append(_Route(route.method, re.compile(re.escape(route.path)), (), self._control(route)))
+            pattern = re.compile(re.escape(route.path))
+            self._routes.append(_Route(route.method, route.path, pattern, (), self._control(route)))
+        self._routes.append(_Route("GET", OPENAPI_PATH, re.compile(re.escape(OPENAPI_PATH)), (), _openapi))
         self._runner: web.ServerRunner | None = None
+
+    @property
+    def routes(self) -> list[tuple[str, str]]:
+        """Every route served, as (method, path template): what docs/rest.md and the OpenAPI document list."""
+        return [(route.method, route.template) for route in self._routes]
 
     async def start(self, host: str, port: int) -> int:
         """Listen on `host`:`port` (0: a free port, the same on every address of `host`); returns the port.
@@ -172,7 +192,7 @@ class HttpFrontEnd:
         runner = web.ServerRunner(server, shutdown_timeout=1.0)
         await runner.setup()
         try:
-            sockets = _bind(host, port)
+            sockets = bind_listeners(host, port)
         except OSError:
             await runner.cleanup()
             raise
@@ -212,15 +232,24 @@ class HttpFrontEnd:
         core = self._core
 
         async def unary(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-            return _json(to_json(dispatch(core, op, await _request_of(op, request, params))))
+            message, note = await _request_of(op, request, params)
+            try:
+                return _json(to_json(dispatch(core, op, message, _peer(request))))
+            except SidecarError as exc:
+                if not note:
+                    raise
+                # Likely a misspelt field: say so, rather than only what its absence caused.
+                raise SidecarError(exc.code, f"{exc.message} ({note})") from None
 
         async def health(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
             await _request_of(op, request, params)
+            core.connect(_peer(request))
             core.ping()
             return _json({})
 
         async def watch(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
-            core.calls.append(op.call)
+            core.connect(_peer(request), acting=False)
+            core.record(op.call)
             response = web.StreamResponse(headers={"Content-Type": "application/json"})
             response.enable_chunked_encoding()
             await response.prepare(request)
@@ -251,32 +280,13 @@ class HttpFrontEnd:
         return handle
 
 
-def _bind(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for every address of `host`, all on one port (a free one for 0).
+async def _openapi(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+    return _json(openapi_document())
 
-    `::` (or an empty host) is one dual-stack socket, as the gRPC server binds it.
-    """
-    host = host.strip("[]")
-    if host in ("", "::"):
-        addresses: list[tuple[int, str]] = [(socket.AF_INET6, "::")]
-    else:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        addresses = list(dict.fromkeys((int(family), str(sockaddr[0])) for family, _, _, _, sockaddr in infos))
-    sockets: list[socket.socket] = []
-    try:
-        for family, address in addresses:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                # `::` takes IPv4 too (as v4-mapped), like the gRPC server's socket.
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if address == "::" else 1)
-            sock.bind((address, port))
-            port = sock.getsockname()[1]
-            sock.listen(128)
-            sock.setblocking(False)
-    except OSError:
-        for sock in sockets:
-            sock.close()
-        raise
-    return sockets
+
+def _peer(request: web.BaseRequest) -> str | None:
+    """The client's connection, `ip:port` (a game process keeps its connection; a new one has a new port)."""
+    peername = request.transport.get_extra_info("peername") if request.transport is not None else None
+    if not peername:
+        return None
+    return f"http:{peername[0]}:{peername[1]}"

@@ -12,7 +12,6 @@ YAML or JSON file; the real-machine inputs (`free_port`, `local_addresses`) come
 
 from __future__ import annotations
 
-import datetime
 import os
 import time
 import uuid
@@ -24,7 +23,7 @@ from aioagones._constants import MAX_LIST_CAPACITY
 from aioagones._models import State
 from aioagones._reading import ReadError, load_yaml
 from aioagones.local._host import DYNAMIC_PORT_RANGE, free_port, local_addresses
-from aioagones.local._reader import ManifestError, Reader, kind_of
+from aioagones.local._reader import ManifestError, Reader, kind_of, read_timestamp
 from aioagones.local._state import CounterState, GameServerState, HealthSpec, ListState, PlayerState
 
 __all__ = [
@@ -48,8 +47,12 @@ PortAllocator = Callable[[str, set[int]], int]
 """Called with a protocol (`UDP`, `TCP` or `TCPUDP`) and the ports already taken; returns a free port."""
 
 
-def default_game_server(now: float) -> GameServerState:
-    """The GameServer the reference `sdk-server --local` serves when given no file."""
+def default_game_server(now: float, addresses: Sequence[str] = ()) -> GameServerState:
+    """The GameServer the reference `sdk-server --local` serves when given no file.
+
+    `addresses` (this machine's, as for a manifest) are listed as `PodIP` entries; the reference
+    lists none, which leaves a game that looks for its Pod IPs with nothing to show.
+    """
     return GameServerState(
         name="local",
         namespace="default",
@@ -63,6 +66,7 @@ def default_game_server(now: float) -> GameServerState:
         state=State.READY,
         address="127.0.0.1",
         ports=[("default", 7777)],
+        addresses=[("PodIP", a) for a in addresses],
         players=PlayerState(),
         counters={"rooms": CounterState(count=1, capacity=10)},
         lists={"players": ListState(capacity=100, values=["test0", "test1", "test2"])},
@@ -98,23 +102,6 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     return parse_manifest(data, str(path))
-
-
-def _timestamp(value: object, path: str, now: float) -> int:
-    if value is None:
-        return int(now)
-    if isinstance(value, datetime.datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ManifestError(f"{path}: {value!r} is not an RFC 3339 time, e.g. 2024-05-01T12:00:00Z") from None
-    else:
-        raise ManifestError(f"{path}: expected an RFC 3339 time, got {kind_of(value)}")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return int(moment.timestamp())
 
 
 def _health(spec: Reader) -> HealthSpec:
@@ -264,7 +251,7 @@ def game_server_from_manifest(
         uid=meta.text("uid") or uid,
         resource_version="1",
         generation=1,
-        creation_timestamp=_timestamp(meta.data.get("creationTimestamp"), f"{meta.path}.creationTimestamp", now),
+        creation_timestamp=read_timestamp(meta.data.get("creationTimestamp"), f"{meta.path}.creationTimestamp", now),
         labels=meta.strings("labels") | labels,
         annotations=meta.strings("annotations"),
         health=_health(spec),
@@ -300,7 +287,7 @@ def load_game_server(
     """
     now = time.time()
     if manifest is None:
-        return default_game_server(now)
+        return default_game_server(now, local_addresses())
     doc = read_manifest(manifest) if isinstance(manifest, str | Path) else manifest
     try:
         return game_server_from_manifest(

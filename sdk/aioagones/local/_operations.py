@@ -57,6 +57,8 @@ class Operation:
     streaming: Streaming = Streaming.NONE
     finer_calls: Callable[[Any], list[str]] = lambda _: []
     """Finer names recorded before `call` (Agones' conformance test expects them for some updates)."""
+    reads_only: bool = False
+    """Changes nothing: a look (a developer's curl, too) is not a game process taking the GameServer over."""
 
 
 def _q(text: str) -> str:
@@ -188,10 +190,12 @@ OPERATIONS: tuple[Operation, ...] = (
         SDK, "GetGameServer", sdk_pb2.Empty, sdk_pb2.GameServer, "GET", "/gameserver", None, "gameserver",
         lambda core, _: game_server_pb(core.rules.game_server),
         show=lambda gs: f"{gs.object_meta.name}, state {gs.status.state}",
+        reads_only=True,
     ),
     Operation(
         SDK, "WatchGameServer", sdk_pb2.Empty, sdk_pb2.GameServer, "GET", "/watch/gameserver", None, "watch",
         _no_run, streaming=Streaming.REPLIES,
+        reads_only=True,
     ),
     Operation(
         SDK, "SetLabel", sdk_pb2.KeyValue, sdk_pb2.Empty, "PUT", "/metadata/label", "*", "setlabel",
@@ -219,25 +223,30 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         ALPHA, "GetPlayerCapacity", alpha_pb2.Empty, alpha_pb2.Count, "GET", "/alpha/player/capacity", None,
         "getplayercapacity", lambda core, _: alpha_pb2.Count(count=core.rules.player_capacity()), show=_show_count,
+        reads_only=True,
     ),
     Operation(
         ALPHA, "GetPlayerCount", alpha_pb2.Empty, alpha_pb2.Count, "GET", "/alpha/player/count", None,
         "getplayercount", lambda core, _: alpha_pb2.Count(count=core.rules.player_count()), show=_show_count,
+        reads_only=True,
     ),
     Operation(
         ALPHA, "IsPlayerConnected", alpha_pb2.PlayerID, alpha_pb2.Bool, "GET", "/alpha/player/connected/{playerID}",
         None, "isplayerconnected", lambda core, r: alpha_pb2.Bool(bool=core.rules.is_player_connected(r.playerID)),
         args=_player, show=_show_bool,
+        reads_only=True,
     ),
     Operation(
         ALPHA, "GetConnectedPlayers", alpha_pb2.Empty, alpha_pb2.PlayerIDList, "GET", "/alpha/player/connected",
         None, "getconnectedplayers", lambda core, _: alpha_pb2.PlayerIDList(list=core.rules.connected_players()),
         show=lambda ids: str(list(ids.list)),
+        reads_only=True,
     ),
     Operation(
         BETA, "GetCounter", beta_pb2.GetCounterRequest, beta_pb2.Counter, "GET", "/v1beta1/counters/{name}", None,
         "getcounter", lambda core, r: counter_pb(r.name, core.rules.get_counter(r.name)),
         args=_name, show=_counter_line,
+        reads_only=True,
     ),
     Operation(
         BETA, "UpdateCounter", beta_pb2.UpdateCounterRequest, beta_pb2.Counter, "PATCH",
@@ -247,6 +256,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         BETA, "GetList", beta_pb2.GetListRequest, beta_pb2.List, "GET", "/v1beta1/lists/{name}", None, "getlist",
         lambda core, r: list_pb(r.name, core.rules.get_list(r.name)), args=_name, show=_list_line,
+        reads_only=True,
     ),
     Operation(
         BETA, "UpdateList", beta_pb2.UpdateListRequest, beta_pb2.List, "PATCH", "/v1beta1/lists/{list.name}", "list",

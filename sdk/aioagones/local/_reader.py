@@ -5,10 +5,11 @@ Used by `_manifest` (a manifest at start) and `_reload` (each write to it).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["ManifestError", "Reader", "kind_of"]
+__all__ = ["ManifestError", "Reader", "kind_of", "read_timestamp"]
 
 
 class ManifestError(ValueError):
@@ -89,3 +90,21 @@ class Reader:
                 where = f"{self._at(key)}.{k}"
                 raise ManifestError(f'{where}: expected a string, got {kind_of(v)} (quote it in YAML: "{v}")')
         return dict(value)
+
+
+def read_timestamp(value: object, path: str, now: float) -> int:
+    """An RFC 3339 time (a string, or what YAML made of it) as Unix seconds; `now` when missing."""
+    if value is None:
+        return int(now)
+    if isinstance(value, datetime.datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ManifestError(f"{path}: {value!r} is not an RFC 3339 time, e.g. 2024-05-01T12:00:00Z") from None
+    else:
+        raise ManifestError(f"{path}: expected an RFC 3339 time, got {kind_of(value)}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return int(moment.timestamp())

@@ -10,10 +10,11 @@ I/O layer knows when to tell watchers; `next_deadline()` says when `tick(now)` h
 
 Health rule: with health checking on, the GameServer becomes `Unhealthy` once
 `failure_threshold * period_seconds` pass without a ping, counted from the later of the last
-ping and the end of `initial_delay_seconds` (itself counted from `restart(now)` or creation).
-`Unhealthy` is final: later state calls succeed but change nothing, as in a cluster, where
-the GameServer is about to be replaced. `Shutdown` is not final (the reference local sidecar
-allows any transition after it), but it stops health checking.
+ping and the end of `initial_delay_seconds`, itself counted from the first call of a game
+(`connected(now)`), not from the sidecar's start: a sidecar left running waits for its game.
+`Unhealthy` is final for the SDK: later state calls succeed but change nothing, as in a cluster,
+where the GameServer is about to be replaced (the sidecar replaces it: `reset`). `Shutdown` is not
+final (the reference local sidecar allows any transition after it), but it stops health checking.
 
 Error messages are the reference sidecar's texts; codes are the ones the proto comments promise.
 """
@@ -32,8 +33,8 @@ __all__ = ["GameServerRules"]
 class GameServerRules(CountersAndLists):
     """The GameServer state machine behind every SDK call of the local sidecar."""
 
-    def __init__(self, game_server: GameServerState, *, now: float) -> None:
-        """Take ownership of `game_server`; `now` starts the health check's initial delay."""
+    def __init__(self, game_server: GameServerState, *, now: float | None = None) -> None:
+        """Take ownership of `game_server`; `now` starts the health clock (None: at the first call, `connected`)."""
         self.game_server = game_server
         self.version = 0
         self._reserve_until: float | None = None
@@ -102,10 +103,30 @@ class GameServerRules(CountersAndLists):
         """One `Health` ping."""
         self._last_ping = now
 
-    def restart(self, now: float) -> None:
-        """The sidecar (re)started serving: the health check's initial delay starts again."""
+    def restart(self, now: float | None = None) -> None:
+        """The health check's initial delay starts again at `now` (None: at the next call, `connected`)."""
         self._health_start = now
         self._last_ping = None
+
+    def connected(self, now: float) -> bool:
+        """A game process called: the health clock starts if it has not; True if it started now."""
+        if self._health_start is not None:
+            return False
+        self._health_start = now
+        return True
+
+    @property
+    def health_clock_running(self) -> bool:
+        """Whether a game has called since the start (or reset): only then can pings be missed."""
+        return self._health_start is not None
+
+    def reset(self, game_server: GameServerState) -> None:
+        """Start over with `game_server`: no Reserve pending, health checking on, its clock not started."""
+        self.game_server = game_server
+        self._reserve_until = None
+        self.health_checking = True
+        self.restart(None)
+        self._changed()
 
     def set_health_checking(self, enabled: bool, now: float) -> None:
         """Stop or resume the cluster's health checking; resuming gives the game a whole window again."""
@@ -115,7 +136,9 @@ class GameServerRules(CountersAndLists):
 
     def _health_deadline(self) -> float | None:
         gs = self.game_server
-        if gs.health.disabled or not self.health_checking or gs.state in (State.UNHEALTHY, State.SHUTDOWN):
+        if self._health_start is None or gs.health.disabled or not self.health_checking:
+            return None
+        if gs.state in (State.UNHEALTHY, State.SHUTDOWN):
             return None
         since = self._health_start + gs.health.initial_delay_seconds
         if self._last_ping is not None:

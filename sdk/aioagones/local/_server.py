@@ -1,18 +1,18 @@
 """`SidecarServer`: runs the three SDK services on a grpc.aio server (and, if asked, the HTTP/JSON
-API on an aiohttp server), plus the timer task (and, given the manifest file, the task that reloads
-it on each write: `_reload`).
+API on an aiohttp server), plus the core's timer task (and, given the manifest file, the task that
+reloads it on each write: `_reload`). It is the engine under `aioagones.testing.LocalSidecar` (the
+documented in-process class), `agones-local-sidecar` and `sample-game-server --run-local-sidecar`.
 
-The timer task sleeps until the rules' next deadline (a Reserve running out, a health check
-failing) or until a call may have moved it, then lets the rules apply what is due. A server
-can be stopped and started again: the GameServer survives (in a cluster it lives in the API
-server, not in the sidecar), the health check's initial delay starts over, and the same port
+A server can be stopped and started again: the GameServer survives (in a cluster it lives in the API
+server, not in the sidecar), the health clock waits again for a game's first call, and the same port
 is bound again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import copy
+import errno
 import logging
 import os
 import time
@@ -25,6 +25,9 @@ from aioagones._constants import DEFAULT_GRPC_PORT, format_host_port
 from aioagones._pb import sdk_pb2
 from aioagones.local._convert import game_server_pb
 from aioagones.local._core import SidecarCore
+from aioagones.local._host import AddressInUseError, port_in_use
+from aioagones.local._manifest import load_game_server
+from aioagones.local._reader import ManifestError
 from aioagones.local._reload import ManifestWatcher
 from aioagones.local._rules import GameServerRules
 from aioagones.local._servicers import add_services
@@ -33,15 +36,35 @@ from aioagones.local._state import Allocation, GameServerState
 if TYPE_CHECKING:
     from aioagones.local._http import HttpFrontEnd
 
-__all__ = ["DEFAULT_PORT", "SidecarServer"]
+__all__ = ["DEFAULT_PORT", "AddressInUseError", "SidecarServer"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = DEFAULT_GRPC_PORT
+"""The gRPC port the sidecar serves on unless told otherwise: 9357, as Agones' sidecar."""
+
+
+def _fresh_from(
+    game_server: GameServerState, watch_file: str | os.PathLike[str] | None, pod_ips: Sequence[str] | None
+) -> Callable[[], GameServerState]:
+    first = copy.deepcopy(game_server)
+
+    def fresh() -> GameServerState:
+        if watch_file is not None:
+            try:
+                return load_game_server(os.fspath(watch_file), pod_ips=pod_ips)
+            except ManifestError as exc:
+                logger.error("%s; starting over from the GameServer it gave at start", exc)
+        return copy.deepcopy(first)
+
+    return fresh
 
 
 class SidecarServer:
-    """A local Agones sidecar serving one GameServer over gRPC (and HTTP/JSON).
+    """A local Agones sidecar serving one GameServer over gRPC (and HTTP/JSON): the engine under `LocalSidecar`.
+
+    Games' tests use `aioagones.testing.LocalSidecar`, the documented in-process class; this one takes a
+    `GameServerState` and acts as the cluster synchronously, for the commands built on it.
 
     Args:
         game_server: the starting GameServer (see `load_game_server`).
@@ -53,8 +76,10 @@ class SidecarServer:
         wall_clock: Unix seconds, for timestamps written into the GameServer.
         watch_file: the manifest `game_server` was loaded from: while serving, each write to it
             is applied to the GameServer and sent to every watcher (see `_reload`).
+        fresh: makes the GameServer that replaces an Unhealthy one (for a new game process, or
+            `reset()`); default: `watch_file` read again (or, if it is refused, a copy of `game_server`).
         pod_ips: the Pod IPs `game_server` was loaded with (`load_game_server(pod_ips=...)`), listed
-            again at each write to `watch_file`; None: this machine's addresses.
+            again at each write to `watch_file` and by the default `fresh`; None: this machine's addresses.
     """
 
     def __init__(
@@ -67,12 +92,14 @@ class SidecarServer:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         watch_file: str | os.PathLike[str] | None = None,
+        fresh: Callable[[], GameServerState] | None = None,
         pod_ips: Sequence[str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.http_port = http_port
-        self.rules = GameServerRules(game_server, now=clock())
+        self.rules = GameServerRules(game_server)
+        self._fresh = fresh or _fresh_from(game_server, watch_file, pod_ips)
         self._clock = clock
         self._wall_clock = wall_clock
         self._core: SidecarCore | None = None
@@ -135,12 +162,17 @@ class SidecarServer:
         """Bind and start serving.
 
         Raises:
-            OSError: the address cannot be bound (in use, not a local address ...).
+            AddressInUseError: the gRPC or HTTP port is taken (checked before binding either).
+            OSError: the address cannot be bound (not a local address ...).
         """
         if self._server is not None:
             return
+        # Checked first, so a port in use is one clear error, not grpc's own log line about it.
+        for front_end, port_number in (("gRPC", self.port), ("HTTP", self.http_port)):
+            if port_number is not None and port_in_use(self.host, port_number):
+                raise AddressInUseError(format_host_port(self.host, port_number), front_end)
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        core = SidecarCore(self.rules, clock=self._clock, wall_clock=self._wall_clock)
+        core = SidecarCore(self.rules, clock=self._clock, wall_clock=self._wall_clock, fresh=self._fresh)
         core.calls = self.calls
         add_services(server, core)
         try:
@@ -161,13 +193,16 @@ class SidecarServer:
                 self.http_port = await http.start(self.host, self.http_port)
             except OSError as exc:
                 await server.stop(None)
-                raise OSError(f"cannot listen on {format_host_port(self.host, self.http_port)} (HTTP): {exc}") from exc
+                address = format_host_port(self.host, self.http_port)
+                if exc.errno == errno.EADDRINUSE:
+                    raise AddressInUseError(address, "HTTP") from None
+                raise OSError(f"cannot listen on {address} (HTTP): {exc.strerror or exc}") from exc
             self._http = http
         self.port = port
         self._server = server
         self._core = core
-        self.rules.restart(self._clock())
-        self._timer = asyncio.create_task(self._run_timer(core), name="aioagones.local timer")
+        self.rules.restart(None)  # the health clock starts at the first call of a game
+        self._timer = asyncio.create_task(core.run_timer(), name="aioagones.local timer")
         if self._manifest is not None:
             self._reloader = asyncio.create_task(
                 self._manifest.run(self.rules, core.publish, self._clock), name="aioagones.local reload"
@@ -234,6 +269,14 @@ class SidecarServer:
         """
         return self._running_core().allocate(allocation)
 
+    def reset(self) -> None:
+        """Start over: a fresh GameServer from the same manifest, its health clock waiting for a game.
+
+        Raises:
+            RuntimeError: the server is not running.
+        """
+        self._running_core().reset("reset")
+
     def set_health_checking(self, enabled: bool) -> None:
         """As the cluster: stop (False) or resume (True) health checking.
 
@@ -248,31 +291,3 @@ class SidecarServer:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
-
-    async def _run_timer(self, core: SidecarCore) -> None:
-        rules = self.rules
-        while True:
-            deadline = rules.next_deadline()
-            core.changed.clear()
-            if deadline is None:
-                await core.changed.wait()
-            else:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(0.0, deadline - self._clock())):
-                        await core.changed.wait()
-            before = rules.game_server.state
-            rules.tick(self._clock())
-            after = rules.game_server.state
-            if after != before and after == "Unhealthy":
-                health = rules.game_server.health
-                logger.warning(
-                    "no health ping for %d s (failureThreshold %d x periodSeconds %d): state %s -> Unhealthy, "
-                    "for good (a manifest with spec.health.disabled: true turns health checking off)",
-                    health.failure_threshold * health.period_seconds,
-                    health.failure_threshold,
-                    health.period_seconds,
-                    before,
-                )
-            elif after != before:
-                logger.info("reservation ran out: state %s -> %s", before, after)
-            core.publish()

@@ -32,7 +32,7 @@ _Context = grpc.aio.ServicerContext[Any, Any]
 def _unary(core: SidecarCore, op: Operation) -> Callable[[Message, _Context], Awaitable[Message]]:
     async def handle(request: Message, context: _Context) -> Message:
         try:
-            return dispatch(core, op, request)
+            return dispatch(core, op, request, context.peer())
         except SidecarError as exc:
             await context.abort(grpc.StatusCode[exc.code.name], exc.message)
 
@@ -45,6 +45,7 @@ def _health(
     async def handle(request_iterator: AsyncIterator[sdk_pb2.Empty], context: _Context) -> sdk_pb2.Empty:
         peer = context.peer()
         logger.info("%s() stream opened by %s", op.method, peer)
+        core.connect(peer)
         pings = aiter(request_iterator)
         ping: asyncio.Future[sdk_pb2.Empty | None] | None = None
         with core.stream():
@@ -71,8 +72,9 @@ def _health(
 
 def _watch(core: SidecarCore, op: Operation) -> Callable[[sdk_pb2.Empty, _Context], AsyncIterator[sdk_pb2.GameServer]]:
     async def handle(request: sdk_pb2.Empty, context: _Context) -> AsyncIterator[sdk_pb2.GameServer]:
-        core.calls.append(op.call)
         peer = context.peer()
+        core.connect(peer, acting=False)
+        core.record(op.call)
         logger.info("%s() opened by %s (%d watching)", op.method, peer, core.watching + 1)
         changes = core.changes()
         with core.stream():

@@ -32,6 +32,7 @@ from aioagones._pb import allocation_pb2 as pb
 __all__ = ["AllocationError", "LocalGameServer", "allocation_response", "choose", "selectors_of", "validate"]
 
 NO_GAME_SERVER = "there is no available GameServer to allocate"
+"""The error message when no GameServer matches, as Agones' allocator words it."""
 
 _STATE = {pb.GameServerSelector.READY: "Ready", pb.GameServerSelector.ALLOCATED: "Allocated"}
 _Op = pb.LabelMatchExpressions

@@ -27,6 +27,7 @@ __all__ = ["DEFAULT_PORT", "LocalAllocator"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8443
+"""The port the allocator serves on unless told otherwise: 8443, the port Agones' allocator container listens on."""
 REST_PATH = "/gameserverallocation"
 
 # gRPC code -> HTTP status, as grpc-gateway maps them (the codes this service answers with).
