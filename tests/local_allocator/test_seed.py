@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,13 +31,13 @@ from aioagones.allocation import (
 
 from ._stack import Player, Seed, seed
 
-ALLOCATE = [sys.executable, "-m", "aioagones.allocation"]
-
 
 async def agones_allocate(*args: str) -> tuple[int, str, str]:
-    """`agones-allocate ARGS`: exit code, stdout, stderr."""
+    """`agones-allocate ARGS`, the installed console script: exit code, stdout, stderr."""
+    script = shutil.which("agones-allocate", path=str(Path(sys.executable).parent))
+    assert script is not None, "agones-allocate is not installed beside this Python: pip install -e '.[dev]'"
     process = await asyncio.create_subprocess_exec(
-        *ALLOCATE, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        script, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     async with asyncio.timeout(60):
         out, err = await process.communicate()
