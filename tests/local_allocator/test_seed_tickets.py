@@ -35,7 +35,7 @@ async def listed(running: Seed, expected: set[str]) -> list[str]:
 
 
 async def test_players_with_the_matchmakers_tickets_join_on_each_endpoint_and_nobody_else(tmp_path: Path) -> None:
-    secret = secrets.token_bytes(32)
+    secret = secrets.token_urlsafe(48).encode()  # text, as a Secret file holds it (read_secret strips white space)
     async with seed(tmp_path, "seed-tickets", {"mode": "seed"}, join_secret=secret) as running:
         async with AllocationClient(running.allocator, plaintext=True, timeout=20) as client:
             allocation = await client.allocate(AllocationRequest(selectors=[GameServerSelector({"mode": "seed"})]))
@@ -73,7 +73,7 @@ async def test_players_with_the_matchmakers_tickets_join_on_each_endpoint_and_no
 
 
 async def test_agones_allocate_then_a_ticket_for_the_gameserver_it_names(tmp_path: Path) -> None:
-    secret = secrets.token_bytes(32)
+    secret = secrets.token_urlsafe(48).encode()  # text, as a Secret file holds it (read_secret strips white space)
     async with seed(tmp_path, "seed-tickets-cli", {"mode": "seed"}, join_secret=secret) as running:
         code, out, err = await agones_allocate(running.allocator, "--plaintext", "--json", "--selector", "mode=seed")
         assert code == 0, f"agones-allocate: {err}\n{running.logs()}"
