@@ -5,14 +5,19 @@ the raw `AllocationServiceStub.Allocate` on a channel with the same settings, in
 alternating, with the ratio client/raw; median of --runs runs with min-max beside it. Figures,
 not assertions.
 
-The target is, by default, the tests' fake allocator (tests/allocation/_fake.py, plaintext, no
-selector rules) in its own process; `--target HOST:PORT` aims at another allocator, e.g.
-`agones-local-allocator` (plaintext unless --ca/--cert/--key are given). The request re-allocates
-an Allocated GameServer first and else allocates a Ready one, so a small pool is not used up; a
-"no GameServer available" answer (a real allocator refuses concurrent re-allocations of one
-GameServer) counts as an answer, and how many there were is printed.
+The target is, by default, `agones-local-allocator` (plaintext) over --sidecars local sidecars
+(`agones-local-sidecar`, each serving one GameServer made Ready), all in their own processes on the
+other core where there is one: every allocation is the local allocator's whole work (it reads each
+GameServer from its sidecar, picks one by Agones' rules, allocates it there). `--fake` aims at the
+tests' fake allocator instead (tests/allocation/_fake.py: a canned reply, no sidecar, so the
+client's own cost weighs most); `--target HOST:PORT` at any other allocator (plaintext unless
+--ca/--cert/--key are given). The request re-allocates an Allocated GameServer first and else
+allocates a Ready one, so the pool is never used up; a "no GameServer available" answer (a real
+allocator refuses concurrent re-allocations of one GameServer) counts as an answer, and how many
+there were is printed.
 
-    python benchmarks/allocation.py [--target HOST:PORT [--ca F --cert F --key F]] [--quick] [--json FILE]
+    python benchmarks/allocation.py [--sidecars N | --fake | --target HOST:PORT [--ca F --cert F --key F]]
+                                    [--quick] [--runs N] [--calls N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ import contextlib
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,6 +76,77 @@ def fake_allocator() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"{what}: exited {proc.returncode} before listening") from None
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{what}: nothing listens on 127.0.0.1:{port} after 30 s") from None
+            time.sleep(0.05)  # the process is starting; nothing to wait on but its port
+
+
+def _game_server(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "agones.dev/v1",
+        "kind": "GameServer",
+        "metadata": {"name": name, "labels": {"app": "benchmark"}},
+        # Health checking off: nothing pings these GameServers, and they must stay allocatable.
+        "spec": {
+            "ports": [{"name": "default", "portPolicy": "None", "containerPort": 7777}],
+            "health": {"disabled": True},
+        },
+    }
+
+
+@contextlib.contextmanager
+def local_allocator(sidecars: int) -> Iterator[str]:
+    """`agones-local-allocator` over `sidecars` local sidecars (GameServers Ready), on the other core; its target."""
+    quiet = ["--log-level", "WARNING"]
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        http_ports = []
+        for i in range(sidecars):
+            manifest = Path(tmp, f"gs-{i}.json")
+            manifest.write_text(json.dumps(_game_server(f"bench-{i}")))
+            grpc_port, http_port = free_port(), free_port()
+            ports = ["--grpc-port", str(grpc_port), "--http-port", str(http_port)]
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "aioagones.local", "-f", str(manifest), "--address", "127.0.0.1", *ports, *quiet]
+            )
+            stack.callback(_stop, proc)
+            pin(proc.pid, 1)
+            _wait_for_port(http_port, proc, "agones-local-sidecar")
+            ready = urllib.request.Request(
+                f"http://127.0.0.1:{http_port}/local/state",
+                data=b'{"state": "Ready"}',
+                headers={"Content-Type": "application/json"},
+            )
+            urllib.request.urlopen(ready, timeout=10).close()
+            http_ports.append(http_port)
+        port = free_port()
+        sidecar_flags = [arg for http_port in http_ports for arg in ("--sidecar", f"127.0.0.1:{http_port}")]
+        listen = ["--address", "127.0.0.1", "--port", str(port)]
+        proc = subprocess.Popen([sys.executable, "-m", "aioagones.local_allocator", *listen, *sidecar_flags, *quiet])
+        stack.callback(_stop, proc)
+        pin(proc.pid, 1)
+        pin(0, 0)
+        _wait_for_port(port, proc, "agones-local-allocator")
+        yield f"127.0.0.1:{port}"
 
 
 def _raw_channel(target: str, tls: TLSConfig | None) -> grpc.aio.Channel:
@@ -123,23 +202,34 @@ def _summary(values: list[float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", metavar="HOST:PORT", help="an allocator to measure against (default: fake)")
+    parser.add_argument(
+        "--sidecars", type=int, default=4, help="local sidecars (GameServers) under the local allocator (default 4)"
+    )
+    parser.add_argument("--fake", action="store_true", help="the tests' fake allocator instead of the local one")
+    parser.add_argument("--target", metavar="HOST:PORT", help="an allocator to measure against instead")
     parser.add_argument("--ca", help="the target's CA (TLS)")
     parser.add_argument("--cert", help="client certificate (mTLS)")
     parser.add_argument("--key", help="client key (mTLS)")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median reported)")
-    parser.add_argument("--calls", type=int, default=2000, help="allocations per run and figure")
+    parser.add_argument("--calls", type=int, default=1000, help="allocations per run and figure")
     parser.add_argument("--quick", action="store_true", help="3 runs of 300 allocations")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     runs, calls = (3, 300) if args.quick else (args.runs, args.calls)
     tls = TLSConfig.from_files(ca=args.ca, cert=args.cert, key=args.key) if args.ca or args.cert else None
 
+    if args.fake and args.target:
+        parser.error("--fake and --target go separately")
     with contextlib.ExitStack() as stack:
-        target = args.target or stack.enter_context(fake_allocator())
+        if args.target:
+            target, where = args.target, args.target
+        elif args.fake:
+            target, where = stack.enter_context(fake_allocator()), "the fake allocator in its own process"
+        else:
+            target = stack.enter_context(local_allocator(args.sidecars))
+            where = f"agones-local-allocator over {args.sidecars} local sidecars, in their own processes"
         results = asyncio.run(_bench(target, tls, runs, calls))
 
-    where = args.target or "the fake allocator in its own process"
     print(f"allocation client vs raw stub, {where}; {os.cpu_count()} cores; median (min-max) of {runs} x {calls}")
     print(f"{'in flight':>9} {'client allocations/s':>24} {'raw stub allocations/s':>24} {'client/raw':>10}")
     report: dict[str, Any] = {

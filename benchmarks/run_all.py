@@ -1,9 +1,9 @@
 """Run the whole benchmark suite and write its figures to ``benchmarks/results/``.
 
 ``python benchmarks/run_all.py`` (add ``--quick`` for a try-out in a couple of minutes) runs
-``udp_server.py`` and, when it exists, ``sdk_calls.py``, each in its own process, echoing their
-tables, then writes ``results/<name>.json`` for each and ``results/README.md``: one short Markdown
-page with the date, the machine's core count and every table. The figures come from whatever machine
+``udp_server.py`` and, when they exist, ``sdk_calls.py`` and ``allocation.py``, each in its own
+process, echoing their tables, then writes ``results/<name>.json`` for each and ``results/README.md``:
+one short Markdown page with the date, the machine's core count and every table. The figures come from whatever machine
 this runs on, shared or not: read them as such.
 """
 
@@ -78,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         failed += status != 0
         sections += ["", "## SDK calls (`benchmarks/sdk_calls.py`)", "", "```", output.rstrip(), "```", ""]
         summary["sdk_calls"] = json.loads(sdk_json.read_text()) if sdk_json.exists() else None
+
+    allocation = HERE / "allocation.py"
+    if allocation.exists():
+        allocation_json = args.out / "allocation.json"
+        status, output = _run(allocation, [*quick, "--json", str(allocation_json)], 1800)
+        failed += status != 0
+        sections += ["", "## Allocation client (`benchmarks/allocation.py`)", "", "```", output.rstrip(), "```", ""]
+        summary["allocation"] = json.loads(allocation_json.read_text()) if allocation_json.exists() else None
 
     (args.out / "README.md").write_text("\n".join(sections))
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

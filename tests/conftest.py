@@ -60,6 +60,8 @@ TIERS: dict[str, str] = {
     "local/test_watch_and_timers.py": "loopback",
     "local_allocator/test_allocator.py": "loopback",
     "local_allocator/test_cli.py": "loopback",
+    "local_allocator/test_seed.py": "loopback",
+    "local_allocator/test_seed_tickets.py": "loopback",
     "local_allocator/test_select.py": "unit",
     "node/test_node_sdk.py": "loopback",
     "sample_server/test_admission.py": "loopback",

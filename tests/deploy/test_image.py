@@ -610,6 +610,9 @@ async def test_the_image_starts_with_the_manifest(
         "127.0.0.1",
         "--grpc-port",
         str(grpc_port),
+        # The HTTP port the game is told, as in a Pod; never the default 9358 a developer's sidecar may hold.
+        "--http-port",
+        env["AGONES_SDK_HTTP_PORT"],
     ]
     server_argv = [executable, *command[1:], *args]
     grace = spec["template"]["spec"].get("terminationGracePeriodSeconds", 30)

@@ -37,6 +37,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         (["--bogus"], {}, "unrecognized arguments: --bogus"),
         (["-f", "/nonexistent/gs.yaml"], {}, "/nonexistent/gs.yaml: cannot read"),
         ([], {"AGONES_LOCAL_FILE": "/nonexistent/gs.yaml"}, "/nonexistent/gs.yaml: cannot read"),
+        (["--pod-ip", "localhost"], {}, "argument --pod-ip: 'localhost' is not an IP address (e.g. 127.0.0.1 or ::1)"),
+        (["--pod-ip", "::1"], {}, "--pod-ip is for a manifest (-f): the default GameServer lists no Pod IPs"),
+        ([], {"AGONES_LOCAL_POD_IPS": "::1,nope"}, "environment AGONES_LOCAL_POD_IPS: 'nope' is not an IP address"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(args: list[str], env: dict[str, str], says: str) -> None:
@@ -67,7 +70,7 @@ def test_help_documents_every_environment_variable() -> None:
     result = run("--help")
     assert result.returncode == 0
     names = ("AGONES_LOCAL_ADDRESS", "AGONES_SDK_GRPC_PORT", "AGONES_SDK_HTTP_PORT", "AGONES_LOCAL_FILE")
-    for name in (*names, "AGONES_LOCAL_LOG_LEVEL"):
+    for name in (*names, "AGONES_LOCAL_LOG_LEVEL", "AGONES_LOCAL_POD_IPS"):
         assert name in result.stdout
 
 

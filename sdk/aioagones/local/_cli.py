@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import signal
@@ -25,12 +26,13 @@ from aioagones.local._host import AddressInUseError
 from aioagones.local._manifest import ManifestError, load_game_server
 from aioagones.local._server import DEFAULT_PORT, SidecarServer
 
-__all__ = ["ENV_ADDRESS", "ENV_FILE", "ENV_HTTP_PORT", "ENV_LOG_LEVEL", "ENV_PORT", "main"]
+__all__ = ["ENV_ADDRESS", "ENV_FILE", "ENV_HTTP_PORT", "ENV_LOG_LEVEL", "ENV_POD_IPS", "ENV_PORT", "main"]
 
 ENV_ADDRESS = _client.ENV_ADDRESS
 ENV_PORT = ENV_GRPC_PORT
 ENV_FILE = "AGONES_LOCAL_FILE"
 ENV_LOG_LEVEL = "AGONES_LOCAL_LOG_LEVEL"
+ENV_POD_IPS = "AGONES_LOCAL_POD_IPS"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 STOP_GRACE_SECONDS = 1.0
 
@@ -50,6 +52,13 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
     return port
+
+
+def _pod_ip(text: str) -> str:
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address (e.g. 127.0.0.1 or ::1)") from None
 
 
 def _level(text: str) -> str:
@@ -101,6 +110,15 @@ def _parser() -> _Parser:
         "then starts Scheduled, with status.ports "
         f"derived from spec.ports and this machine's addresses as Pod IPs; each write to the file is "
         f"applied to the GameServer and sent to every watcher (env {ENV_FILE})",
+    )
+    parser.add_argument(
+        "--pod-ip",
+        type=_pod_ip,
+        action="append",
+        metavar="ADDRESS",
+        help="with -f: list this address as a Pod IP instead of this machine's interface addresses; repeatable, "
+        "the first is status.address; `--pod-ip ::1 --pod-ip 127.0.0.1` keeps players on loopback "
+        f"(env {ENV_POD_IPS}, comma-separated)",
     )
     parser.add_argument(
         "--log-level",
@@ -161,6 +179,13 @@ def _main(argv: Sequence[str] | None) -> int:
         return _client.main(args_list)
     parser = _parser()
     args = parser.parse_args(args_list)
+    if args.pod_ip is None and os.environ.get(ENV_POD_IPS):
+        try:
+            args.pod_ip = [_pod_ip(text.strip()) for text in os.environ[ENV_POD_IPS].split(",")]
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"environment {ENV_POD_IPS}: {exc}")
+    if args.pod_ip is not None and args.file is None:
+        parser.error("--pod-ip is for a manifest (-f): the default GameServer lists no Pod IPs")
     # --log-level is about the sidecar's own lines; other libraries (grpc) stay at WARNING.
     logging.basicConfig(
         level=logging.WARNING,
@@ -169,10 +194,15 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     logging.getLogger("aioagones").setLevel(args.log_level)
     try:
-        game_server = load_game_server(args.file)
+        game_server = load_game_server(args.file, pod_ips=args.pod_ip)
     except ManifestError as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     server = SidecarServer(
-        game_server, host=args.address, port=args.grpc_port, http_port=args.http_port or None, watch_file=args.file
+        game_server,
+        host=args.address,
+        port=args.grpc_port,
+        http_port=args.http_port or None,
+        watch_file=args.file,
+        pod_ips=args.pod_ip,
     )
     return asyncio.run(_serve(server))

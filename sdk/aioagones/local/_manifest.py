@@ -271,12 +271,17 @@ def name_suffix(random_bytes: bytes) -> str:
     return "".join(_NAME_SUFFIX_ALPHABET[b % len(_NAME_SUFFIX_ALPHABET)] for b in random_bytes[:5])
 
 
-def load_game_server(manifest: str | Path | Mapping[str, Any] | None) -> GameServerState:
+def load_game_server(
+    manifest: str | Path | Mapping[str, Any] | None, *, pod_ips: Sequence[str] | None = None
+) -> GameServerState:
     """The starting GameServer on this machine: the reference default, or one from a manifest.
 
     Args:
         manifest: None for the reference default; a path to a YAML or JSON file; or the parsed
             manifest itself.
+        pod_ips: the `PodIP` addresses to list for a manifest (the first is `status.address`)
+            instead of this machine's interface addresses, e.g. `["::1", "127.0.0.1"]` to keep
+            every player on loopback.
 
     Raises:
         ManifestError: the manifest cannot be read or is refused.
@@ -290,7 +295,7 @@ def load_game_server(manifest: str | Path | Mapping[str, Any] | None) -> GameSer
             doc,
             now=now,
             allocate_port=free_port,
-            addresses=local_addresses(),
+            addresses=local_addresses() if pod_ips is None else list(pod_ips),
             uid=str(uuid.uuid4()),
             name_suffix=name_suffix(os.urandom(5)),
         )

@@ -17,6 +17,8 @@ What an edit changes (`reloaded_game_server`):
   the current value; what the file leaves out keeps its current value (a counter or list new in
   `spec` starts from its `spec` value). A new state cancels a pending Reserve.
 
+Pod IPs given to the sidecar (`--pod-ip`) replace this machine's addresses at every edit too.
+
 A file that cannot be read or is refused is logged with the reason and ignored: the sidecar
 keeps serving the last good GameServer, and the next write is tried again.
 
@@ -223,9 +225,13 @@ class ManifestWatcher:
     Created with the server, so a write while the server is stopped is applied at its next start.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, interval: float = POLL_SECONDS) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, interval: float = POLL_SECONDS, pod_ips: Sequence[str] | None = None
+    ) -> None:
         self.path = Path(path)
         self.interval = interval
+        # None: this machine's addresses, probed again at each edit
+        self.pod_ips = None if pod_ips is None else list(pod_ips)
         self._seen = _signature(self.path)
         self._pending: Signature | None = None  # a new version, seen unchanged since `_pending_since`
         self._pending_since = 0.0
@@ -276,7 +282,10 @@ class ManifestWatcher:
         try:
             manifest = read_manifest(self.path) if data is None else parse_manifest(data, str(self.path))
             new = reloaded_game_server(
-                rules.game_server, manifest, addresses=local_addresses(), allocate_port=free_port
+                rules.game_server,
+                manifest,
+                addresses=local_addresses() if self.pod_ips is None else self.pod_ips,
+                allocate_port=free_port,
             )
         except ManifestError as exc:
             logger.error(

@@ -16,7 +16,7 @@ import errno
 import logging
 import os
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING, Self
 
 import grpc
@@ -46,14 +46,14 @@ DEFAULT_PORT = DEFAULT_GRPC_PORT
 
 
 def _fresh_from(
-    game_server: GameServerState, watch_file: str | os.PathLike[str] | None
+    game_server: GameServerState, watch_file: str | os.PathLike[str] | None, pod_ips: Sequence[str] | None
 ) -> Callable[[], GameServerState]:
     first = copy.deepcopy(game_server)
 
     def fresh() -> GameServerState:
         if watch_file is not None:
             try:
-                return load_game_server(os.fspath(watch_file))
+                return load_game_server(os.fspath(watch_file), pod_ips=pod_ips)
             except ManifestError as exc:
                 logger.error("%s; starting over from the GameServer it gave at start", exc)
         return copy.deepcopy(first)
@@ -79,6 +79,8 @@ class SidecarServer:
             is applied to the GameServer and sent to every watcher (see `_reload`).
         fresh: makes the GameServer that replaces an Unhealthy one (for a new game process, or
             `reset()`); default: `watch_file` read again (or, if it is refused, a copy of `game_server`).
+        pod_ips: the Pod IPs `game_server` was loaded with (`load_game_server(pod_ips=...)`), listed
+            again at each write to `watch_file` and by the default `fresh`; None: this machine's addresses.
     """
 
     def __init__(
@@ -92,18 +94,19 @@ class SidecarServer:
         wall_clock: Callable[[], float] = time.time,
         watch_file: str | os.PathLike[str] | None = None,
         fresh: Callable[[], GameServerState] | None = None,
+        pod_ips: Sequence[str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.http_port = http_port
         self.rules = GameServerRules(game_server)
-        self._fresh = fresh or _fresh_from(game_server, watch_file)
+        self._fresh = fresh or _fresh_from(game_server, watch_file, pod_ips)
         self._clock = clock
         self._wall_clock = wall_clock
         self._core: SidecarCore | None = None
         self._server: grpc.aio.Server | None = None
         self._timer: asyncio.Task[None] | None = None
-        self._manifest = ManifestWatcher(watch_file) if watch_file is not None else None
+        self._manifest = ManifestWatcher(watch_file, pod_ips=pod_ips) if watch_file is not None else None
         self._reloader: asyncio.Task[None] | None = None
         self._http: HttpFrontEnd | None = None
         self.calls: list[str] = []
