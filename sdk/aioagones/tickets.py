@@ -136,13 +136,16 @@ def _check_secret(secret: bytes) -> bytes:
 
 
 def read_secret(path: str | os.PathLike[str]) -> bytes:
-    """The shared secret in the file at `path`, surrounding white space removed.
+    """The shared secret in the file at `path`, less one trailing line ending.
+
+    Only a final `\n` (or `\r\n`), as an editor or `echo` leaves it, is dropped: a secret of random
+    bytes may begin or end with bytes that look like white space, and must stay whole.
 
     Raises:
         SecretError: the file cannot be read, or holds fewer than `MIN_SECRET_BYTES` bytes.
     """
     try:
-        secret = Path(path).read_bytes().strip()
+        secret = Path(path).read_bytes().removesuffix(b"\n").removesuffix(b"\r")
     except OSError as exc:
         raise SecretError(f"cannot read the join secret file {os.fspath(path)!r}: {exc.strerror or exc}") from None
     try:

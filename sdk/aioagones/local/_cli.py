@@ -139,10 +139,14 @@ async def _serve(server: SidecarServer) -> int:
         try:
             await server.start()
         except AddressInUseError as exc:
-            flag, env_name = ("--grpc-port", ENV_PORT) if exc.front_end == "gRPC" else ("--http-port", ENV_HTTP_PORT)
+            flag, env_name, zero = (
+                ("--grpc-port", ENV_PORT, "0 picks a free one")
+                if exc.front_end == "gRPC"
+                else ("--http-port", ENV_HTTP_PORT, "0 turns REST off")
+            )
             print(
                 f"agones-local-sidecar: error: {exc}; is another agones-local-sidecar running? Stop it, or pick "
-                f"another port with {flag} (env {env_name}; 0 picks a free one)",
+                f"another port with {flag} (env {env_name}; {zero})",
                 file=sys.stderr,
             )
             return 1
