@@ -83,6 +83,7 @@ TIERS: dict[str, str] = {
     "sdk/test_sdk_calls.py": "loopback",
     "sdk/test_sdk_lifecycle.py": "loopback",
     "sdk/test_tickets.py": "unit",
+    "sdk/test_timer.py": "unit",
     "sdk/test_validation.py": "unit",
     "sdk/test_wait_for_state.py": "loopback",
     "test_docs.py": "loopback",
