@@ -8,7 +8,8 @@ measured (echoes, refusals, argument errors, malformed input): nothing here call
 each mix is also printed as a ratio to it, which moves less with the machine's load than the
 nanoseconds do.
 
-Admission is measured on its own: a first JOIN answered with a cookie (`join-retry`), and a JOIN
+`player` is a joined player's datagram carrying its session secret (it keeps the session and
+lifts the size limit). Admission is measured on its own: a first JOIN answered with a cookie (`join-retry`), and a JOIN
 with its cookie and a fresh ticket up to the slot being held (`join-ticket`: the cookie's MAC, the
 ticket's check, its single use, the session's reservation; the sidecar call after it is not run).
 
@@ -28,6 +29,7 @@ from sample_server._config import ServerConfig
 from sample_server._dispatch import Later
 from sample_server._replies import ack
 from sample_server._server import SampleServer
+from sample_server._sessions import Session
 from sample_server._udp import UdpEndpoint
 
 SECRET = b"b" * 32
@@ -75,6 +77,12 @@ def measure(rounds: int, repeat: int) -> dict[str, list[float]]:
         for name, datagrams in MIXES.items():
             batch = datagrams * max(1, 8 // len(datagrams))
             figures[name] = _per_datagram(endpoint.handle_datagram, batch, rounds, repeat, addr)
+        # a joined player's datagrams: the session is found, and its secret looked for in each
+        player: Any = ("127.0.0.1", 40001)
+        secret = b"Xq3vK9mP2aLw"
+        server.sessions.by_address[player] = Session("p1", player, 0.0, 0.0, secret)
+        batch = [b"move 3 4 " + secret] * 8
+        figures["player"] = _per_datagram(endpoint.handle_datagram, batch, rounds, repeat, player)
         figures.update(_measure_joins(sock, max(1, rounds // 10), repeat))
     return figures
 

@@ -34,6 +34,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("target", choices=sorted(TARGETS))
     parser.add_argument("--seconds", type=int, default=60, help="how long to run (default 60)")
+    parser.add_argument(
+        "--max-len",
+        type=int,
+        default=4096,
+        help="longest input to try (default 4096; the corpus's deep inputs are replayed by the suite)",
+    )
     args, rest = parser.parse_known_args()
     target = TARGETS[args.target]
     work, crashes = HERE / "work" / args.target, HERE / "crashes"
@@ -51,6 +57,7 @@ def main() -> None:
     argv = [
         sys.argv[0],
         f"-max_total_time={args.seconds}",
+        f"-max_len={args.max_len}",
         f"-artifact_prefix={crashes}/{args.target}-",
         "-rss_limit_mb=2048",
         *rest,

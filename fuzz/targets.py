@@ -56,10 +56,43 @@ def _allocation_file(data: bytes) -> object:
     return parse_allocation(data, "fuzz.yaml")
 
 
+def _allocation_body(data: bytes) -> object:
+    from aioagones.local_allocator._service import parse_rest_body
+
+    return parse_rest_body(data)
+
+
+def _ticket(data: bytes) -> object:
+    from aioagones.tickets import read_ticket
+
+    return read_ticket(b"k" * 32, data, "gs-1", now=1_800_000_000.0)
+
+
+def _result_file(data: bytes) -> object:
+    from udp_loadtest._resultfile import parse_result_bytes
+
+    return parse_result_bytes(data, "fuzz.json")
+
+
+def _targets_file(data: bytes) -> object:
+    from udp_loadtest._targetsfile import parse_targets_bytes
+
+    return parse_targets_bytes(data)
+
+
+def _gameservers_file(data: bytes) -> object:
+    from udp_loadtest._gameservers import parse_gameservers_bytes
+
+    return parse_gameservers_bytes(data)
+
+
 def _targets() -> dict[str, Target]:
     from aioagones.local._client import _BadInput
     from aioagones.local._control import BadRequest
     from aioagones.local._reader import ManifestError
+    from aioagones.local_allocator._select import AllocationError
+    from aioagones.tickets import TicketError
+    from udp_loadtest._errors import LoadTestError
 
     return {
         "datagram": Target(_datagram, (), "a UDP datagram or TCP line of the sample server"),
@@ -67,6 +100,15 @@ def _targets() -> dict[str, Target]:
         "rest_body": Target(_rest_body, (BadRequest,), "a request body of the local sidecar's REST API"),
         "allocation_file": Target(
             _allocation_file, (_BadInput,), "a GameServerAllocation file (agones-local-sidecar allocate -f)"
+        ),
+        "allocation_body": Target(
+            _allocation_body, (AllocationError,), "a POST /gameserverallocation body of the local allocator"
+        ),
+        "ticket": Target(_ticket, (TicketError,), "a join ticket, as the sample server reads it from JOIN"),
+        "result_file": Target(_result_file, (LoadTestError,), "a udp-loadtest --json result (udp-loadtest merge)"),
+        "targets_file": Target(_targets_file, (LoadTestError,), "a udp-loadtest --targets file"),
+        "gameservers_file": Target(
+            _gameservers_file, (LoadTestError,), "a udp-loadtest --gameservers file (kubectl -o json, allocations)"
         ),
     }
 

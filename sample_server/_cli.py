@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from aioagones import SDK, AgonesError, GameServer
 from aioagones._constants import format_host_port
 
+from ._bind import stack_note
+from ._dispatch import show_address
 from ._flagtypes import fail
 from ._metrics import serve_metrics
 from ._options import DEFAULT_PORT, build_parser, parse_args
@@ -24,7 +27,17 @@ from ._server import SampleServer, ServerConfig
 if TYPE_CHECKING:
     from aioagones.testing import LocalSidecar
 
-__all__ = ["JsonFormatter", "build_parser", "choose_port", "configure_logging", "main", "parse_args", "serve"]
+__all__ = [
+    "JsonFormatter",
+    "announce_admin",
+    "build_parser",
+    "choose_port",
+    "configure_logging",
+    "main",
+    "parse_args",
+    "serve",
+    "start_metrics",
+]
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +163,8 @@ async def _serve(args: argparse.Namespace, local: LocalSidecar | None, running: 
                 udp=args.udp,
                 tcp=args.tcp,
                 tcp_idle_timeout=args.tcp_idle_timeout_sec,
+                tcp_write_timeout=args.tcp_write_timeout_sec,
+                tcp_max_per_ip=args.tcp_max_per_ip,
                 ready=args.ready,
                 ready_delay=args.ready_delay_sec,
                 automatic_shutdown_delay=args.automatic_shutdown_delay_sec,
@@ -166,18 +181,13 @@ async def _serve(args: argparse.Namespace, local: LocalSidecar | None, running: 
                 insecure_admin=args.insecure_admin,
                 exit_on_shutdown=args.run_local_sidecar,
             )
-            if config.insecure_admin:
-                log.warning("--insecure-admin: anyone who can send a datagram can shut this server down")
-            elif config.admin_token is None:
-                log.info("no --admin-token: admin commands are refused")
+            announce_admin(config)
             server = SampleServer(sdk, config)
             metrics_server = None
             try:
                 await server.start(gs)
                 running.append(server)
-                if args.metrics_port is not None:
-                    metrics_server = await serve_metrics(server.metrics.render, None, args.metrics_port)
-                    log.info("metrics on http://[::]:%d/metrics", args.metrics_port)
+                metrics_server = await start_metrics(args, server.metrics.render)
                 code = await server.run()
             finally:
                 await server.close()
@@ -186,6 +196,33 @@ async def _serve(args: argparse.Namespace, local: LocalSidecar | None, running: 
                     await metrics_server.wait_closed()
             log.info("exiting (%s)", server.exit_reason)
             return code
+
+
+def announce_admin(config: ServerConfig) -> None:
+    """Say at start who may send admin commands: loudly when anyone beyond this host may."""
+    if not config.insecure_admin:
+        if config.admin_token is None:
+            log.info("no --admin-token: admin commands are refused")
+        return
+    if config.address is not None and ipaddress.ip_address(config.address).is_loopback:
+        log.warning("--insecure-admin: anyone on this host can send EXIT, CRASH and every other admin command")
+        return
+    where = config.address or "[::] (every interface)"
+    log.warning(
+        "--insecure-admin on %s: ANYONE WHO CAN SEND A DATAGRAM HERE CAN EXIT, CRASH OR ALLOCATE THIS SERVER "
+        "and read its players; for tests and demos only: bind --address 127.0.0.1 or ::1, or use --admin-token",
+        where,
+    )
+
+
+async def start_metrics(args: argparse.Namespace, render: Callable[[], str]) -> asyncio.Server | None:
+    """Serve metrics when `--metrics-port` is set (on `--metrics-address`, else every interface)."""
+    if args.metrics_port is None:
+        return None
+    server = await serve_metrics(render, args.metrics_address, args.metrics_port)
+    sock = server.sockets[0]
+    log.info("metrics on http://%s/metrics%s", show_address(sock.getsockname()), stack_note(sock))
+    return server
 
 
 def _run(args: argparse.Namespace, local: LocalSidecar | None) -> int:

@@ -14,6 +14,8 @@ class ServerConfig:
     udp: bool = True
     tcp: bool = False
     tcp_idle_timeout: float = 30.0
+    tcp_write_timeout: float = 10.0
+    tcp_max_per_ip: int = 16
     ready: bool = True
     ready_delay: float = 0.0
     automatic_shutdown_delay: float = 0.0

@@ -18,15 +18,24 @@ from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aioagones import AgonesError, NotFoundError, OutOfRangeError, SidecarTimeoutError, SidecarUnavailableError
+from aioagones import (
+    AgonesError,
+    GameServer,
+    NotFoundError,
+    OutOfRangeError,
+    SidecarTimeoutError,
+    SidecarUnavailableError,
+)
 from aioagones._constants import format_host_port
 
 from ._admission import Admission
 from ._agones_like import AgonesLike
 from ._entry import Call, Local
 from ._execute import execute
+from ._limits import SourceBuckets
 from ._metrics import Metrics
 from ._players import PlayerTracker
+from ._reads import is_public_read, public_reply
 from ._replies import SHUTDOWN_NOTICE
 from ._requests import Echo, Join, Leave, Reply, Request
 from ._sessions import JoinResult, Session, Sessions
@@ -34,6 +43,18 @@ from ._sessions import JoinResult, Session, Sessions
 log = logging.getLogger(__name__)
 
 Ack = Callable[[bytes], bytes]
+
+REFUSAL_BURST = 10
+"""Refusals (`ERROR: admin only`) a source gets answered at once; beyond that, `REFUSALS_PER_SECOND`."""
+
+REFUSALS_PER_SECOND = 1.0
+"""How fast a source's refusal budget comes back; refusals beyond it get no reply."""
+
+PUBLIC_READ_BURST = 20
+"""Public reads (`GAMESERVER`, `GET_COUNTER_COUNT` ...) a source gets answered at once."""
+
+PUBLIC_READS_PER_SECOND = 10.0
+"""How fast a source's public-read budget comes back; reads beyond it get no reply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +138,12 @@ class Dispatcher:
         self.metrics = metrics
         self._host = host
         self._wall_ns = wall_ns
+        self.refusals = SourceBuckets(REFUSALS_PER_SECOND, REFUSAL_BURST)
+        self.reads = SourceBuckets(PUBLIC_READS_PER_SECOND, PUBLIC_READ_BURST)
+        self.game_server = GameServer()
+        """The latest GameServer from the watch: public reads are answered from it."""
+        self.cached_reads = True
+        """False (--insecure-admin, upstream's way): public reads call the sidecar, like every command."""
 
     def dispatch(self, req: Request, peer: Hashable, now: float, ack: Ack, *, stream: bool = False) -> Outcome:
         """What to answer `req` from `peer`; `ack` formats an ACK; `stream`: a TCP connection."""
@@ -124,13 +151,16 @@ class Dispatcher:
             return ack(req.text)
         if isinstance(req, Reply):
             if req.refused:
+                if not self.refusals.take(peer, now):
+                    self.metrics.refusals_throttled += 1  # a guesser learns nothing more, and costs no reply
+                    return None
                 self.metrics.refused += 1
             return req.data
         if isinstance(req, Join):
             return self._join(req, peer, now, ack, stream)
         if isinstance(req, Leave):
             return self._leave(req, peer, ack, stream)
-        return self._call(req, ack)
+        return self._call(req, peer, now, ack)
 
     # ------------------------------------------------------------------ players
 
@@ -153,7 +183,7 @@ class Dispatcher:
                 self.sessions.finish_join(peer, False, now)
                 self.metrics.tickets_refused += 1
                 return refused
-            return Later(self._finish_join(req, peer, ack, stream), bounded=False)
+            return Later(self._finish_join(req, peer, ack, stream, vouched=ticket is not None), bounded=False)
         if decision is JoinResult.ALREADY:  # a JOIN whose reply was lost: the same reply again
             return self._joined(req, self.sessions.by_address[peer], ack, stream)
         return {
@@ -183,13 +213,13 @@ class Dispatcher:
         self._host.players_changed()
         return Later(self._reply_after_leave(session, ack(req.text if stream else b"LEAVE")), bounded=False)
 
-    async def _finish_join(self, req: Join, peer: Hashable, ack: Ack, stream: bool) -> bytes:
+    async def _finish_join(self, req: Join, peer: Hashable, ack: Ack, stream: bool, *, vouched: bool) -> bytes:
         ok, reply = False, b"ERROR: join failed\n"
         try:
             added = await self.tracker.join(req.player_id)
             sidecar_answered(self.metrics, None)
-            # a listed ID (a slot an allocator reserved) may be claimed once
-            ok = added or self.sessions.claim(req.player_id)
+            # a listed ID (a slot an allocator reserved) may be claimed once, or whenever a ticket vouches
+            ok = added or vouched or self.sessions.claim(req.player_id)
             if not ok:
                 reply = b"ERROR: id in use\n"
         except OutOfRangeError as exc:
@@ -228,7 +258,13 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ commands
 
-    def _call(self, call: Call, ack: Ack) -> Outcome:
+    def _call(self, call: Call, peer: Hashable, now: float, ack: Ack) -> Outcome:
+        if self.cached_reads and not call.trusted and is_public_read(call):
+            # no sidecar call for the public: a flood of reads cannot load it or time it out
+            if not self.reads.take(peer, now):
+                self.metrics.reads_throttled += 1
+                return None
+            return public_reply(call, self.game_server)
         local = call.command.local
         if local is Local.EXIT:
             if not call.args:  # upstream exits only on exactly "EXIT"

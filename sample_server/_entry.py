@@ -155,7 +155,8 @@ class Call:
         text: the trimmed command text, which an `ACK` reply echoes.
         number: the parsed integer argument (capacity, amount, exit code), if the command has one.
         seconds: the parsed `RESERVE` duration.
-        trusted: it came with a valid admin token, or the server runs with `insecure_admin`.
+        trusted: it came with a valid admin token (which lifts the reply-size limit); with
+            `insecure_admin` a bare admin command is accepted without being trusted.
     """
 
     command: Command

@@ -1,4 +1,4 @@
-"""Following the GameServer: the watch that never gives up, and where players can reach the server."""
+"""Following the GameServer: the watch that never gives up, and the start's notes on players (where, who)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from aioagones import AgonesError, GameServer
 from aioagones._constants import format_host_port
 
+from ._admission import Admission
 from ._agones_like import AgonesLike
 from ._metrics import Metrics
 
@@ -38,3 +39,11 @@ def log_reachable(gs: GameServer, port: int) -> tuple[str, ...]:
         return ()
     log.info("reachable by Pod IP at %s", ", ".join(format_host_port(ip, port) for ip in ips))
     return tuple(ips)
+
+
+def log_admission(admission: Admission) -> None:
+    """Say who may join: ticket holders for this GameServer, or anyone (a warning)."""
+    if admission.tickets:
+        log.info("JOIN needs a ticket for GameServer %s", admission.game_server)
+    else:
+        log.warning("no join secret: anyone may join (JOIN <id> without a ticket)")

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from ._bind import bind_tcp
 from ._requests import Malformed
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,15 @@ class Metrics:
         self.receive_errors = 0
         self.dropped_busy = 0
         self.refused = 0
+        self.refusals_throttled = 0
+        self.reads_throttled = 0
         self.command_errors = 0
         self.too_long = 0
         self.malformed: dict[str, int] = {m.value: 0 for m in Malformed}
         self.tcp_connections = 0
         self.tcp_idle_closed = 0
+        self.tcp_write_timeouts = 0
+        self.tcp_refused = 0
         self.sidecar_up = 1
         self.sidecar_reply_seconds = Histogram()
         self.players = 0
@@ -101,6 +106,10 @@ class Metrics:
                 ('{kind="command"}', self.command_errors),
                 ('{kind="too_long"}', self.too_long),
                 ('{kind="tcp_idle"}', self.tcp_idle_closed),
+                ('{kind="refusal_throttled"}', self.refusals_throttled),
+                ('{kind="read_throttled"}', self.reads_throttled),
+                ('{kind="tcp_write_timeout"}', self.tcp_write_timeouts),
+                ('{kind="tcp_refused"}', self.tcp_refused),
             ],
         )
         metric(
@@ -140,7 +149,7 @@ class Metrics:
 
 
 async def serve_metrics(render: Callable[[], str], host: str | None, port: int) -> asyncio.Server:
-    """Serve `GET /metrics` (and `/`) on `port`; the started server."""
+    """Serve `GET /metrics` (and `/`) on `host` (None: `[::]` dual-stack) and `port`; the started server."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -166,4 +175,4 @@ async def serve_metrics(render: Callable[[], str], host: str | None, port: int) 
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
 
-    return await asyncio.start_server(handle, host, port, limit=16 * 1024)
+    return await asyncio.start_server(handle, sock=bind_tcp(host, port), limit=16 * 1024)

@@ -75,6 +75,22 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
         "close a TCP connection that sends no complete line for this long (0: never)",
         {},
     ),
+    (
+        ["--tcp-write-timeout-sec"],
+        "TCP_WRITE_TIMEOUT_SEC",
+        seconds,
+        10.0,
+        "abort a TCP connection whose reply has not left within this long: it does not read (0: never)",
+        {},
+    ),
+    (
+        ["--tcp-max-per-ip"],
+        "TCP_MAX_PER_IP",
+        count,
+        16,
+        "most TCP connections at once from one IP address, or one /64 for IPv6 (0: only the limit of 256 in all)",
+        {},
+    ),
     (["--ready"], "READY", flag, True, "mark the GameServer Ready at start", {}),
     (["--ready-delay-sec"], "READY_DELAY_SEC", seconds, 0.0, "wait this long before Ready", {}),
     (
@@ -156,6 +172,15 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
         {},
     ),
     (["--metrics-port"], "METRICS_PORT", port_number, None, "serve Prometheus metrics on this TCP port", {}),
+    (
+        ["--metrics-address"],
+        "METRICS_ADDRESS",
+        str,
+        None,
+        "serve metrics on this one address (e.g. 127.0.0.1) instead of every interface; Prometheus "
+        "scrapes the Pod IP, so a Pod needs the default",
+        {"shown": "[::] dual-stack"},
+    ),
     (["--log-format"], "LOG_FORMAT", str, "text", "log format", {"choices": ["text", "json"]}),
     (
         ["--log-level"],
@@ -266,11 +291,13 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
             args.join_secret = read_secret(args.join_secret_file)
         except SecretError as exc:
             fail(f"--join-secret-file: {exc}")
-    if args.address is not None:
-        try:
-            ipaddress.ip_address(args.address)
-        except ValueError:
-            parser.error(f"--address: not an IP address: {args.address!r}")
+    for name in ("address", "metrics_address"):
+        value = getattr(args, name)
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                parser.error(f"--{name.replace('_', '-')}: not an IP address: {value!r}")
     return args
 
 
@@ -290,4 +317,23 @@ def _admin_token(args: argparse.Namespace) -> str | None:
     token = token.strip()
     if any(c.isspace() for c in token):
         fail("--admin-token: the token contains white space, so no datagram could carry it; pick one without")
+    if token and len(token) < min_token_length(token):
+        fail(
+            f"--admin-token: {len(token)} characters is too short to hold 128 random bits; use at least "
+            f"{MIN_HEX_TOKEN} hex or {MIN_TOKEN} base64 characters (openssl rand -hex 16)"
+        )
     return token or None
+
+
+MIN_HEX_TOKEN = 32
+"""Shortest admin token of hex digits only: 32 hex digits are 128 bits."""
+
+MIN_TOKEN = 22
+"""Shortest admin token of any other alphabet: 22 base64 characters are 132 bits (`token_urlsafe(16)`)."""
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def min_token_length(token: str) -> int:
+    """How long `token` must be to hold 128 random bits, judged by its alphabet (hex or not)."""
+    return MIN_HEX_TOKEN if set(token) <= _HEX else MIN_TOKEN

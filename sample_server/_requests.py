@@ -182,17 +182,17 @@ class Parser:
             return Echo(text)
         text = go_trim_space(data[:MAX_DATAGRAM])
         parts = text.split(b" ")
-        trusted = self._insecure
+        trusted = False
         if parts[0] == _ADMIN_WORD:
             if len(parts) < 3 or not self._token_ok(parts[1]):
                 return Reply(REFUSED, refused=True)
             parts = parts[2:]
             text = b" ".join(parts)
-            trusted = True
+            trusted = self._token is not None  # an envelope --insecure-admin let through proves nothing
         command = COMMANDS.get(parts[0])
         if command is None:
             return Echo(text)
-        return _apply(command, parts, text, trusted)
+        return _apply(command, parts, text, trusted, allowed=trusted or self._insecure)
 
     def _token_ok(self, token: bytes) -> bool:
         if self._token is None:
@@ -200,8 +200,8 @@ class Parser:
         return hmac.compare_digest(token, self._token)
 
 
-def _apply(command: Command, parts: list[bytes], text: bytes, trusted: bool) -> Request:
-    """Check one command against its table entry."""
+def _apply(command: Command, parts: list[bytes], text: bytes, trusted: bool, *, allowed: bool) -> Request:
+    """Check one command against its table entry; `allowed`: admin commands may run."""
     nargs = len(parts) - 1
     if command.local is Local.JOIN:
         if nargs < 1:
@@ -214,7 +214,7 @@ def _apply(command: Command, parts: list[bytes], text: bytes, trusted: bool) -> 
         return Join(pid.decode("ascii"), text, ticket, cookie)
     if command.local is Local.LEAVE:
         return Leave(text, parts[1] if nargs >= 1 else None)
-    if command.access_for(nargs) is Access.ADMIN and not trusted:
+    if command.access_for(nargs) is Access.ADMIN and not allowed:
         return Reply(REFUSED, refused=True)
     if command.arity is not None and not command.arity.allowed(nargs):
         return Reply(error(command.arity.text.format(word=command.word)), trusted=trusted)

@@ -24,7 +24,7 @@ from ._agones_like import AgonesLike
 from ._bind import bind_tcp, bind_udp, stack_note
 from ._config import ServerConfig
 from ._dispatch import Dispatcher, logged_call, show_address
-from ._follow import follow, log_reachable
+from ._follow import follow, log_admission, log_reachable
 from ._metrics import Metrics
 from ._players import NoTracker, PlayerTracker, tracker_for
 from ._replies import SHUTDOWN_NOTICE
@@ -77,6 +77,7 @@ class SampleServer:
         )
         self.tracker: PlayerTracker = NoTracker()
         self.dispatcher = Dispatcher(sdk, self.sessions, self.tracker, self.metrics, self, wall_ns, self.admission)
+        self.dispatcher.cached_reads = not config.insecure_admin
         self._clock = clock
         self._crash = crash
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -144,11 +145,8 @@ class SampleServer:
         self.tracker = self.dispatcher.tracker = tracker_for(self.config.player_tracking, self.sdk, game_server)
         self._update_capacity(game_server)
         log.info("player tracking: %s, capacity %d", self.tracker.name, self.sessions.capacity)
-        self.admission.game_server = name = game_server.object_meta.name
-        if self.admission.tickets:
-            log.info("JOIN needs a ticket for GameServer %s", name)
-        else:
-            log.warning("no join secret: anyone may join (JOIN <id> without a ticket)")
+        self.admission.game_server = game_server.object_meta.name
+        log_admission(self.admission)
         self._on_game_server(game_server, first=True)
         cfg = self.config
         if cfg.udp:
@@ -160,7 +158,15 @@ class SampleServer:
             log.info("listening on UDP %s%s", show_address(self.udp_address), stack_note(sock))
         if cfg.tcp:
             tcp_sock = bind_tcp(cfg.address, self.port)
-            self._tcp = TcpEndpoint(self.parser, self.dispatcher, cfg.tcp_idle_timeout, self.now, self._left)
+            self._tcp = TcpEndpoint(
+                self.parser,
+                self.dispatcher,
+                cfg.tcp_idle_timeout,
+                self.now,
+                self._left,
+                write_timeout=cfg.tcp_write_timeout,
+                max_per_source=cfg.tcp_max_per_ip,
+            )
             await self._tcp.start(tcp_sock)
             self.tcp_address = self._tcp.address
             self.port = self.tcp_address[1]
@@ -168,9 +174,7 @@ class SampleServer:
         self._pod_ips = log_reachable(game_server, self.port)
 
     def _update_capacity(self, gs: GameServer) -> None:
-        if self.config.max_players:
-            return
-        capacity = self.tracker.capacity(gs)
+        capacity = None if self.config.max_players else self.tracker.capacity(gs)
         if capacity is not None:
             self.sessions.capacity = capacity
 
@@ -255,6 +259,7 @@ class SampleServer:
     # ------------------------------------------------------------------ the GameServer
 
     def _on_game_server(self, gs: GameServer, *, first: bool = False) -> None:
+        self.dispatcher.game_server = gs
         state = str(gs.status.state)
         if self._log_events or (state != self.metrics.state and not first):
             log.info("GameServer %s is %s", gs.object_meta.name, state)

@@ -1,14 +1,17 @@
 """The TCP transport: newline-delimited commands with upstream's `ACK TCP:` replies.
 
 Lines of one connection are answered in order. A connection is a session of its own and ends on
-close. At most `_MAX_TCP_CLIENTS` connections at once; one that sends no complete line for the
-idle timeout is closed and counted, so silent sockets cannot hold every slot.
+close. At most `_MAX_TCP_CLIENTS` connections at once and `max_per_source` from one source (an
+IP, or an IPv6 /64: `_limits.source_of`), so one host cannot take every slot. A connection that
+sends no complete line for the idle timeout is closed and counted, so silent sockets cannot hold
+slots; one whose replies are not read within the write timeout (the reply cannot leave the
+buffers) is aborted and counted, so a peer that sends lines and never reads cannot hold its
+handler either.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import socket
@@ -16,6 +19,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from ._dispatch import Dispatcher, Later, show_address
+from ._limits import source_of
 from ._replies import ack_tcp
 from ._requests import Echo, Join, Leave, Parser
 from ._sessions import Session
@@ -36,6 +40,9 @@ class TcpEndpoint:
         idle_timeout: float,
         now: Callable[[], float],
         on_leave: Callable[[Session], None],
+        *,
+        write_timeout: float = 10.0,
+        max_per_source: int = 16,
     ) -> None:
         self._parser = parser
         self._dispatcher = dispatcher
@@ -43,6 +50,9 @@ class TcpEndpoint:
         self._idle_timeout = idle_timeout
         self._now = now
         self._on_leave = on_leave
+        self._write_timeout = write_timeout
+        self._max_per_source = max_per_source
+        self._per_source: dict[str, int] = {}  # at most _MAX_TCP_CLIENTS keys
         self._server: asyncio.Server | None = None
         self._writers: dict[Hashable, asyncio.StreamWriter] = {}
         self.address: Any = None
@@ -73,9 +83,13 @@ class TcpEndpoint:
 
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer: Hashable = ("tcp", *writer.get_extra_info("peername"))
-        if len(self._writers) >= _MAX_TCP_CLIENTS:
+        source = source_of(peer)
+        held = self._per_source.get(source, 0)
+        if len(self._writers) >= _MAX_TCP_CLIENTS or 0 < self._max_per_source <= held:
+            self._metrics.tcp_refused += 1
             writer.close()
             return
+        self._per_source[source] = held + 1
         self._metrics.tcp_connections += 1
         self._writers[peer] = writer
         try:
@@ -84,17 +98,38 @@ class TcpEndpoint:
                 if line is None:
                     break
                 await self._line(line, peer, writer)
-                await writer.drain()
+                if not await self._drain(writer, peer):
+                    break
         except ConnectionError:
             pass
         finally:
             self._writers.pop(peer, None)
+            if (left := self._per_source.pop(source, 1) - 1) > 0:
+                self._per_source[source] = left
             session = self._dispatcher.sessions.leave(peer)
             if session is not None:
                 self._on_leave(session)
             writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+            try:
+                # a close waits for unsent replies to leave; one the peer never reads must not hold us
+                async with asyncio.timeout(self._write_timeout if self._write_timeout > 0 else None):
+                    await writer.wait_closed()
+            except TimeoutError:
+                writer.transport.abort()
+            except ConnectionError:
+                pass
+
+    async def _drain(self, writer: asyncio.StreamWriter, peer: Hashable) -> bool:
+        """Wait for the reply to leave; False (the connection aborted) when the peer does not read it in time."""
+        try:
+            async with asyncio.timeout(self._write_timeout if self._write_timeout > 0 else None):
+                await writer.drain()
+        except TimeoutError:
+            self._metrics.tcp_write_timeouts += 1
+            log.debug("aborting TCP connection from %s: it does not read its replies", show_address(peer[1:]))  # type: ignore[index]
+            writer.transport.abort()  # close() would wait for the unread buffer to flush
+            return False
+        return True
 
     async def _read_line(self, reader: asyncio.StreamReader, peer: Hashable) -> bytes | None:
         """The next line without its newline; None at the end, on an overlong line or when idle."""

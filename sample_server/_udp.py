@@ -125,10 +125,9 @@ class UdpEndpoint:
             if text is not None:
                 return ACK_PREFIX + text + b"\n"
             req = self._parser.parse(data)
-            # trust lifts the amplification limit: a proven session, the admin token, or --insecure-admin
-            trusted = (
-                session is not None or self._parser.insecure_admin or (isinstance(req, Call | Reply) and req.trusted)
-            )
+            # trust lifts the amplification limit: a proven session or the admin token (never --insecure-admin:
+            # anyone may send its bare commands, so they prove nothing about the source address)
+            trusted = session is not None or (isinstance(req, Call | Reply) and req.trusted)
             outcome = self._dispatcher.dispatch(req, addr, now, ack)
             if not isinstance(outcome, Later):
                 return None if outcome is None else self._limit(outcome, n, trusted)

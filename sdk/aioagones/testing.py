@@ -97,7 +97,8 @@ class LocalSidecar:
         `ready`, `allocate`, `shutdown`, `reserve`, `health` (one per ping), `gameserver`, `watch`,
         `setlabel`, `setannotation`, the player calls (`playerconnect` ...), `getcounter`,
         `updatecounter` (plus `setcountcounter` / `setcapacitycounter` when it sets them), `getlist`,
-        `updatelist`, `addlistvalue`, `removelistvalue`. Refused calls are recorded too.
+        `updatelist`, `addlistvalue`, `removelistvalue`. Refused calls are recorded too. Only the
+        latest are kept (10 000 to 20 000), so a sidecar that runs for days does not grow.
         """
         return self._server.calls
 

@@ -36,7 +36,8 @@ async def call(
     http: aiohttp.ClientSession, method: str, path: str, body: object = None, raw: str | None = None
 ) -> Reply:
     data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-    async with http.request(method, path, data=data) as response:
+    headers = {"Content-Type": "application/json"} if data is not None else None  # as the SDKs send it
+    async with http.request(method, path, data=data, headers=headers) as response:
         assert response.content_type == "application/json"
         return response.status, json.loads(await response.text())
 

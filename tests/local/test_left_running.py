@@ -159,7 +159,9 @@ async def test_rest_errors_name_the_field_not_python(method: str, path: str, bod
     async with (
         LocalSidecar() as sidecar,
         aiohttp.ClientSession() as http,
-        http.request(method, f"{sidecar.http_url}{path}", data=body) as reply,
+        http.request(
+            method, f"{sidecar.http_url}{path}", data=body, headers={"Content-Type": "application/json"}
+        ) as reply,
     ):
         assert reply.status == 400
         message = (await reply.json())["message"]

@@ -39,6 +39,11 @@ def _ticket(player: str, *, gs: str = GS, expires_in: float = 60, now: float | N
     return issue_ticket(SECRET, gs, player, expires_in=expires_in, now=now).encode()
 
 
+def _altered(ticket: bytes) -> bytes:
+    """The ticket with one character of its MAC changed (never to itself)."""
+    return ticket[:-5] + (b"A" if ticket[-5:-4] != b"A" else b"B") + ticket[-4:]
+
+
 def _players(r: Running) -> tuple[str, ...]:
     return r.sidecar.game_server.status.lists["players"].values
 
@@ -68,7 +73,8 @@ async def test_a_first_join_costs_a_cookie_and_no_state() -> None:
             cookie = reply.split()[1]
             # the cookie proves this source address and port, no other
             assert (await other.ask(b"JOIN alice " + cookie)).startswith(b"RETRY ")
-            assert (await c.ask(b"JOIN alice 0" + cookie[1:])).startswith(b"RETRY ")
+            altered = (b"A" if cookie[:1] != b"A" else b"B") + cookie[1:]
+            assert (await c.ask(b"JOIN alice " + altered)).startswith(b"RETRY ")
             assert _nothing_held(r)
             joined = await c.ask(b"JOIN alice " + cookie)
             words = joined.split()
@@ -147,7 +153,7 @@ async def test_expired_foreign_and_replayed_tickets_are_refused_briefly() -> Non
             cases = [
                 (_ticket("alice", gs="another-game-server"), b"ERROR: wrong server\n"),
                 (expired, b"ERROR: ticket expired\n"),
-                (_ticket("alice")[:-3] + b"AAA", b"ERROR: bad ticket\n"),
+                (_altered(_ticket("alice")), b"ERROR: bad ticket\n"),
                 (b"v1.not.a-ticket", b"ERROR: bad ticket\n"),
             ]
             for ticket, refusal in cases:
@@ -175,3 +181,38 @@ async def test_the_load_client_joins_and_leaves_through_the_cookie() -> None:
         assert (result.counts.joined, result.counts.left, result.counts.join_refused) == (3, 3, 0)
         await r.sidecar.wait_for(lambda gs: gs.status.lists["players"].values == ())
         assert len(r.server.sessions) == 0
+
+
+async def test_a_listed_id_is_taken_by_each_ticket_for_it_and_by_nothing_else() -> None:
+    admin = b"ADMIN " + b"t" * 16 + b" "
+    config = ServerConfig(join_secret=SECRET, admin_token="t" * 16)
+    async with running(config, _manifest(values=("real",))) as r:
+        with Client("::1", r.port) as player, Client("127.0.0.1", r.port) as squatter:
+            assert await squatter.join(b"real") == b"ERROR: ticket needed\n"
+            assert await player.join(b"real", _ticket("real")) == b"ACK: JOIN real\n"
+            assert await player.leave() == b"ACK: LEAVE\n"
+            await r.sidecar.wait_for(lambda gs: gs.status.lists["players"].values == ())
+            # the allocator lists the player again and the matchmaker issues a new ticket: it is honoured
+            assert await squatter.ask(admin + b"APPEND_LIST_VALUE players real") == b"SUCCESS\n"
+            assert await squatter.join(b"real") == b"ERROR: ticket needed\n"
+            assert await player.join(b"real", _ticket("real")) == b"ACK: JOIN real\n"
+            assert r.server.sessions.player_ids == ["real"] and _players(r) == ("real",)
+
+
+async def test_over_tcp_the_connection_proves_the_address_and_the_ticket_is_still_needed() -> None:
+    async with running(ServerConfig(tcp=True, join_secret=SECRET), _manifest()) as r:
+        async with asyncio.timeout(5):
+            reader, writer = await asyncio.open_connection("::1", r.port)
+            try:
+                writer.write(b"JOIN alice\n")
+                assert await reader.readuntil(b"\n\n") == b"ERROR: ticket needed\n\n"
+                ticket = _ticket("alice")
+                writer.write(b"JOIN alice " + ticket + b"\n")
+                assert await reader.readuntil(b"\n\n") == b"ACK TCP: JOIN alice " + ticket + b"\n\n"
+                assert _players(r) == ("alice",)
+                writer.write(b"LEAVE\n")  # the connection is the session: no secret needed
+                assert await reader.readuntil(b"\n\n") == b"ACK TCP: LEAVE\n\n"
+            finally:
+                writer.close()
+                await writer.wait_closed()
+        await r.sidecar.wait_for(lambda gs: gs.status.lists["players"].values == ())

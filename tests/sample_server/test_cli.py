@@ -54,7 +54,7 @@ def test_environment_supplies_defaults_and_flags_win() -> None:
         "READY": "false",
         "UDP": "true",
         "TCP": "TRUE",
-        "ADMIN_TOKEN": "tok",
+        "ADMIN_TOKEN": "0123456789abcdef0123456789abcdef",
         "IDLE_TIMEOUT_SEC": "3.5",
         "AUTOMATIC_SHUTDOWN_DELAY_SEC": "10",
         "READY_ITERATIONS": "2",
@@ -64,7 +64,13 @@ def test_environment_supplies_defaults_and_flags_win() -> None:
         "PLAYER_TRACKING": "alpha",
     }
     args = parse_args([], env)
-    assert (args.port, args.ready, args.udp, args.tcp, args.admin_token) == (7777, False, True, True, "tok")
+    assert (args.port, args.ready, args.udp, args.tcp, args.admin_token) == (
+        7777,
+        False,
+        True,
+        True,
+        "0123456789abcdef0123456789abcdef",
+    )
     assert (args.idle_timeout_sec, args.automatic_shutdown_delay_sec, args.ready_iterations) == (3.5, 10, 2)
     assert (args.graceful_termination_delay_sec, args.ready_delay_sec, args.shutdown_when_empty_sec) == (1, 2, 5)
     assert args.player_tracking == "alpha"

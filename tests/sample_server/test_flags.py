@@ -127,11 +127,11 @@ def test_a_token_with_inner_white_space_is_refused_at_start(
 
 
 def test_surrounding_white_space_of_a_token_is_stripped(tmp_path: Path) -> None:
-    assert parse_args([], {"ADMIN_TOKEN": " s3cret\n"}).admin_token == "s3cret"
+    assert parse_args([], {"ADMIN_TOKEN": " s3cret-of-22-characters\n"}).admin_token == "s3cret-of-22-characters"
     secret = tmp_path / "token"
-    secret.write_text("s3cret\n")
-    assert parse_args(["--admin-token-file", str(secret)], {}).admin_token == "s3cret"
-    assert parse_args([], {"ADMIN_TOKEN_FILE": str(secret)}).admin_token == "s3cret"
+    secret.write_text("s3cret-of-22-characters\n")
+    assert parse_args(["--admin-token-file", str(secret)], {}).admin_token == "s3cret-of-22-characters"
+    assert parse_args([], {"ADMIN_TOKEN_FILE": str(secret)}).admin_token == "s3cret-of-22-characters"
     assert parse_args([], {"ADMIN_TOKEN": "\n"}).admin_token is None
 
 

@@ -74,11 +74,27 @@ UPSTREAM_SEQUENCE = [
 ]
 
 
-async def test_upstream_replies_with_insecure_admin() -> None:
-    async with running(ServerConfig(insecure_admin=True)) as r:
+@pytest.mark.parametrize("gate", ["insecure-admin", "token"])
+async def test_upstream_replies(gate: str) -> None:
+    """Bare commands under --insecure-admin, or each command word behind the admin token.
+
+    --insecure-admin keeps the reply-size limit (anyone may send bare commands, so they prove
+    nothing about the sender's address): a reply that would amplify is `ERROR: too long`. The
+    token lifts it, so there every reply is upstream's, byte for byte.
+    """
+    config = ServerConfig(insecure_admin=True) if gate == "insecure-admin" else ServerConfig(admin_token=TOKEN)
+    async with running(config) as r:
         with Client("::1", r.port) as c:
-            for datagram, expected in UPSTREAM_SEQUENCE:
-                assert await c.ask(datagram) == expected, datagram
+            for datagram, upstream in UPSTREAM_SEQUENCE:
+                if gate == "token":
+                    is_command = datagram.split(b" ", 1)[0] in p.COMMAND_WORDS
+                    sent, expected = (
+                        (b"ADMIN " + TOKEN.encode() + b" " + datagram if is_command else datagram),
+                        upstream,
+                    )
+                else:
+                    sent, expected = datagram, p.limit_reply(upstream, len(datagram), trusted=False)
+                assert await c.ask(sent) == expected, datagram
         gs = r.sidecar.game_server
         assert gs.object_meta.labels["agones.dev/sdk-colour"] == "blue"
         assert gs.object_meta.annotations["agones.dev/sdk-note"] == "hi"
@@ -214,19 +230,26 @@ async def test_crash_calls_the_crash_hook_without_replying() -> None:
 
 async def test_tcp_serves_the_same_commands_dual_stack() -> None:
     async with running(ServerConfig(tcp=True, admin_token=TOKEN)) as r:
-        for host in ("::1", "127.0.0.1"):
+        # one player ID per connection: the server frees an ID just after the sidecar has dropped it,
+        # so a rejoin of the same ID right after the list changed could meet `ERROR: busy`
+        for host, player in (("::1", "t1"), ("127.0.0.1", "t2")):
             reader, writer = await asyncio.open_connection(host, r.port)
             try:
-                writer.write(b" hello \nGAMESERVER\nREADY\nJOIN t1\n")
+                writer.write(f" hello \nGAMESERVER\nREADY\nJOIN {player}\n".encode())
                 async with asyncio.timeout(5):
                     assert await reader.readexactly(len(b"ACK TCP:  hello \n\n")) == b"ACK TCP:  hello \n\n"
                     assert await reader.readexactly(len(b"NAME: local\n\n")) == b"NAME: local\n\n"
                     assert await reader.readexactly(len(p.REFUSED) + 1) == p.REFUSED + b"\n"
-                    assert await reader.readexactly(len(b"ACK TCP: JOIN t1\n\n")) == b"ACK TCP: JOIN t1\n\n"
+                    joined = f"ACK TCP: JOIN {player}\n\n".encode()
+                    assert await reader.readexactly(len(joined)) == joined
             finally:
                 writer.close()
                 await writer.wait_closed()
-            await r.sidecar.wait_for(lambda gs: "t1" not in gs.status.lists["players"].values)
+
+            def left(gs: GameServer, player: str = player) -> bool:
+                return player not in gs.status.lists["players"].values
+
+            await r.sidecar.wait_for(left)
 
 
 async def test_metrics_endpoint() -> None:

@@ -35,7 +35,7 @@ pytestmark = [
     pytest.mark.skipif(IP is None, reason="needs iproute2 (the `ip` command)"),
 ]
 
-TOKEN = "pod-test-token"
+TOKEN = "pod-test-token-of-22-characters"
 CONTAINER_PORT = 7777
 SIDECAR_PORT = 9357
 

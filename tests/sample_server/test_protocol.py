@@ -69,7 +69,7 @@ def test_commands_that_ack_carry_their_text(datagram: bytes) -> None:
     assert isinstance(req, Call)
     assert req.word == datagram.split()[0].decode()
     assert p.ack(req.text) == b"ACK: " + datagram + b"\n"
-    assert req.trusted
+    assert not req.trusted  # accepted, but --insecure-admin proves nothing about the sender
 
 
 @pytest.mark.parametrize(
@@ -233,10 +233,16 @@ def test_admin_wrapped_echo_and_admin_ack_text() -> None:
     assert p.ack(req.text) == b"ACK: RESERVE 5s\n"  # the token is never echoed
 
 
-def test_insecure_admin_accepts_bare_commands() -> None:
+def test_insecure_admin_accepts_bare_commands_without_trusting_them() -> None:
     req = INSECURE.parse(b"ALLOCATE")
     assert isinstance(req, Call)
-    assert req.trusted
+    assert not req.trusted  # trust lifts the reply-size limit: a bare command proves nothing
+    enveloped = INSECURE.parse(b"ADMIN anything ALLOCATE")
+    assert isinstance(enveloped, Call) and not enveloped.trusted
+    both = Parser("s3cret", insecure_admin=True)
+    trusted = both.parse(b"ADMIN s3cret GET_PLAYERS")
+    assert isinstance(trusted, Call) and trusted.trusted and trusted.word == "GET_PLAYERS"
+    assert both.parse(b"ADMIN wrong GET_PLAYERS") == Reply(p.REFUSED, refused=True)
 
 
 # --------------------------------------------------------------------------- JOIN / LEAVE

@@ -30,9 +30,9 @@ from aioagones.local import _cluster
 from aioagones.local._cluster import RESET_COMMAND
 from aioagones.local._convert import game_server_pb
 from aioagones.local._rules import GameServerRules
-from aioagones.local._state import Allocation, GameServerState, SidecarError
+from aioagones.local._state import Allocation, GameServerState, SidecarError, printable
 
-__all__ = ["STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
+__all__ = ["MAX_CALLS", "STOPPING", "WATCH_BACKLOG", "SidecarCore", "rfc3339"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,10 @@ class _Watcher:
             self._ready.clear()
             await self._ready.wait()
         return None if self.closed else self._backlog.popleft()
+
+
+MAX_CALLS = 10_000
+"""How many of the latest call names `SidecarCore.calls` keeps (at most twice as many between trims)."""
 
 
 class SidecarCore:
@@ -190,16 +194,22 @@ class SidecarCore:
         self.publish()
 
     def record(self, *calls: str) -> None:
-        """Note calls received, by the names Agones' conformance test expects (`ready`, `health` ...)."""
+        """Note calls received, by the names Agones' conformance test expects (`ready`, `health` ...).
+
+        Only the last `MAX_CALLS` are kept: a sidecar runs for days and a game pings every few
+        seconds. The list is trimmed in place (others hold it) and in batches, so a call costs O(1).
+        """
         self.calls += calls
+        if len(self.calls) > 2 * MAX_CALLS:
+            del self.calls[:-MAX_CALLS]
 
     def _cluster(self, what: str, change: Callable[[], _T]) -> _T:
         try:
             result = change()
         except SidecarError as exc:
-            logger.info("cluster: %s -> %s: %s", what, exc.code.name, exc.message)
+            logger.info("cluster: %s -> %s: %s", printable(what), exc.code.name, printable(exc.message))
             raise
-        logger.info("cluster: %s -> state %s", what, self.rules.game_server.state)
+        logger.info("cluster: %s -> state %s", printable(what), self.rules.game_server.state)
         self.publish()
         return result
 
@@ -214,7 +224,7 @@ class SidecarCore:
             lambda: _cluster.apply_allocation(self.rules, allocation, timestamp=rfc3339(self.wall_clock())),
         )
         for warning in warnings:
-            logger.warning("cluster: GameServerAllocation: %s", warning)
+            logger.warning("cluster: GameServerAllocation: %s", printable(warning))
         return warnings
 
     def set_health_checking(self, enabled: bool) -> None:

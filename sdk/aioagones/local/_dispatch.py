@@ -15,7 +15,7 @@ from aioagones._models import State
 from aioagones.local._cluster import RESET_COMMAND
 from aioagones.local._core import SidecarCore
 from aioagones.local._operations import Operation
-from aioagones.local._state import SidecarError
+from aioagones.local._state import SidecarError, printable
 
 __all__ = ["dispatch"]
 
@@ -33,7 +33,8 @@ def dispatch(core: SidecarCore, op: Operation, request: Any, peer: str | None) -
     try:
         reply = op.run(core, request)
     except SidecarError as exc:
-        logger.info("%s(%s) -> %s: %s", op.method, op.args(request), exc.code.name, exc.message)
+        # the message may quote what the caller sent (a counter name): one line, whatever it holds
+        logger.info("%s(%s) -> %s: %s", op.method, op.args(request), exc.code.name, printable(exc.message))
         raise
     state = core.rules.game_server.state
     if op.show is None and state == State.UNHEALTHY:
@@ -48,6 +49,6 @@ def dispatch(core: SidecarCore, op: Operation, request: Any, peer: str | None) -
         )
     elif logger.isEnabledFor(logging.INFO):
         shown = op.show(reply) if op.show is not None else f"state {state}"
-        logger.info("%s(%s) -> %s", op.method, op.args(request), shown)
+        logger.info("%s(%s) -> %s", op.method, op.args(request), printable(shown))
     core.publish()
     return reply

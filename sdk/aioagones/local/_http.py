@@ -7,6 +7,9 @@ A known path with the wrong method answers 501, an unknown path 404, as the real
 
 `/local/...` (`_control`) is ours (the real sidecar has no such prefix): what only the cluster does.
 
+Before any route, `_guard.refusal` keeps web pages out (JSON bodies only, `Host` and `Origin`
+checked): a page in a browser can reach `localhost` too.
+
 aiohttp is the server: asyncio-native, well kept, with streamed (chunked) responses and handler
 cancellation when a client goes away, which the watch stream needs. Only this module imports it.
 """
@@ -29,6 +32,7 @@ from aioagones.local._control import CONTROL_ROUTES, BadRequest, ControlRoute
 from aioagones.local._convert import from_json, to_json, unknown_fields
 from aioagones.local._core import SidecarCore
 from aioagones.local._dispatch import dispatch
+from aioagones.local._guard import host_name, refusal
 from aioagones.local._host import bind_listeners
 from aioagones.local._openapi import OPENAPI_PATH, openapi_document
 from aioagones.local._operations import OPERATIONS, Operation, Streaming
@@ -176,6 +180,7 @@ class HttpFrontEnd:
             self._routes.append(_Route(route.method, route.path, pattern, (), self._control(route)))
         self._routes.append(_Route("GET", OPENAPI_PATH, re.compile(re.escape(OPENAPI_PATH)), (), _openapi))
         self._runner: web.ServerRunner | None = None
+        self._bound = ""
 
     @property
     def routes(self) -> list[tuple[str, str]]:
@@ -188,6 +193,7 @@ class HttpFrontEnd:
         Raises:
             OSError: the address cannot be bound.
         """
+        self._bound = host_name(host)
         server = web.Server(self._dispatch, handler_cancellation=True, access_log=None)
         runner = web.ServerRunner(server, shutdown_timeout=1.0)
         await runner.setup()
@@ -209,6 +215,10 @@ class HttpFrontEnd:
             await runner.cleanup()
 
     async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        refused = refusal(request.headers, self._bound, has_body=request.body_exists, content_type=request.content_type)
+        if refused is not None:
+            code, status, message = refused
+            return _json({"code": _STATUS[code][0], "message": message, "details": []}, status)
         path_matched = False
         for route in self._routes:
             match = route.pattern.fullmatch(request.path)

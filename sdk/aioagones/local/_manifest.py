@@ -33,6 +33,7 @@ __all__ = [
     "game_server_from_manifest",
     "load_game_server",
     "name_suffix",
+    "parse_manifest",
     "read_manifest",
 ]
 

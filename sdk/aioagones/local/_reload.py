@@ -19,6 +19,16 @@ What an edit changes (`reloaded_game_server`):
 
 A file that cannot be read or is refused is logged with the reason and ignored: the sidecar
 keeps serving the last good GameServer, and the next write is tried again.
+
+A file is read only once it has stopped changing, because a write in place (`>`, most programs)
+truncates the file and fills it again, and a prefix of a manifest is often a valid manifest
+that lacks the rest: applied, it would drop every counter and list below the cut. So a new
+version of the file (its inode, size, modification and change times) is applied only when a
+second look, one poll later, sees it unchanged; the bytes are read from one open file whose
+metadata must be the same before and after the read (else the next poll tries again); and a
+file that does not end with a newline (an empty one, a cut mid-line) waits `SETTLE_SECONDS`
+unchanged. A writer that pauses longer than that mid-write can still be caught half-way:
+editors that save by renaming a complete file over the old one never are.
 """
 
 from __future__ import annotations
@@ -35,17 +45,20 @@ from typing import Any
 from aioagones._constants import MAX_LIST_CAPACITY
 from aioagones._models import State
 from aioagones.local._host import DYNAMIC_PORT_RANGE, free_port, local_addresses
-from aioagones.local._manifest import PortAllocator, game_server_from_manifest, read_manifest
+from aioagones.local._manifest import PortAllocator, game_server_from_manifest, parse_manifest, read_manifest
 from aioagones.local._reader import ManifestError, Reader
 from aioagones.local._rules import GameServerRules
 from aioagones.local._state import CounterState, GameServerState, ListState, PlayerState
 
-__all__ = ["POLL_SECONDS", "ManifestWatcher", "reloaded_game_server"]
+__all__ = ["POLL_SECONDS", "SETTLE_SECONDS", "ManifestWatcher", "read_unchanged", "reloaded_game_server"]
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 """How often the file's metadata is checked: an edit reaches watchers well within a second."""
+
+SETTLE_SECONDS = 1.0
+"""How long a file that does not end with a newline must stay unchanged before it is read."""
 
 KNOWN_STATES = tuple(state.value for state in State)
 DERIVED_STATUS = ("address", "ports", "addresses")
@@ -169,13 +182,39 @@ def reloaded_game_server(
     return new
 
 
-def _signature(path: Path) -> tuple[int, ...] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
+Signature = tuple[int, int, int, int]
+
+
+def _of(st: os.stat_result) -> Signature:
     # Size and inode too: two writes within one mtime tick, or a rename over the file, still differ.
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _signature(path: Path) -> Signature | None:
+    try:
+        return _of(os.stat(path))
+    except OSError:
+        return None
+
+
+def read_unchanged(path: Path, expected: Signature) -> bytes | None:
+    """The file's bytes if it is still the version `expected` before, during and after the read; else None.
+
+    Raises:
+        ManifestError: the file cannot be read.
+    """
+    try:
+        with open(path, "rb") as f:
+            if _of(os.fstat(f.fileno())) != expected:
+                return None
+            data = f.read()
+            if _of(os.fstat(f.fileno())) != expected or len(data) != expected[1]:
+                return None
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return data if _signature(path) == expected else None
 
 
 class ManifestWatcher:
@@ -188,36 +227,61 @@ class ManifestWatcher:
         self.path = Path(path)
         self.interval = interval
         self._seen = _signature(self.path)
+        self._pending: Signature | None = None  # a new version, seen unchanged since `_pending_since`
+        self._pending_since = 0.0
 
     async def run(self, rules: GameServerRules, publish: Callable[[], None], clock: Callable[[], float]) -> None:
         """Poll forever (until cancelled); after each applied write call `publish()`."""
         while True:
             await asyncio.sleep(self.interval)
-            signature = _signature(self.path)
-            if signature == self._seen:
-                continue
-            self._seen = signature
-            if signature is None:
-                logger.warning("%s: gone; still serving the last good GameServer until it is back", self.path)
-                continue
             try:
-                self.apply(rules, clock())
+                applied = self.poll(rules, clock())
             except Exception:
                 # A bug here must not end reloading for the rest of the session.
                 logger.exception("%s: edit ignored, still serving the last good GameServer", self.path)
                 continue
-            publish()
+            if applied:
+                publish()
 
-    def apply(self, rules: GameServerRules, now: float) -> bool:
-        """Reload the file into `rules` now; False (and a logged reason) if it is refused."""
+    def poll(self, rules: GameServerRules, now: float) -> bool:
+        """One look at the file: apply a new version once it has stopped changing; True if applied."""
+        signature = _signature(self.path)
+        if signature == self._seen:
+            self._pending = None
+            return False
+        if signature is None:
+            self._seen = self._pending = None
+            logger.warning("%s: gone; still serving the last good GameServer until it is back", self.path)
+            return False
+        if signature != self._pending:
+            self._pending, self._pending_since = signature, now  # perhaps still being written: look again
+            return False
         try:
-            manifest = read_manifest(self.path)
+            data = read_unchanged(self.path, signature)
+        except ManifestError as exc:
+            self._seen = signature
+            logger.error(
+                "%s: edit ignored, still serving the last good GameServer: %s", self.path, _reason(exc, self.path)
+            )
+            return False
+        if data is None:
+            return False  # it changed while being read: the next look starts over
+        if not data.endswith(b"\n") and now - self._pending_since < SETTLE_SECONDS:
+            return False  # empty, or cut mid-line, perhaps: give the writer time to finish
+        self._seen, self._pending = signature, None
+        return self.apply(rules, now, data)
+
+    def apply(self, rules: GameServerRules, now: float, data: bytes | None = None) -> bool:
+        """Reload the file (or `data` read from it) into `rules` now; False (and a logged reason) if refused."""
+        try:
+            manifest = read_manifest(self.path) if data is None else parse_manifest(data, str(self.path))
             new = reloaded_game_server(
                 rules.game_server, manifest, addresses=local_addresses(), allocate_port=free_port
             )
         except ManifestError as exc:
-            reason = str(exc).removeprefix(f"{self.path}: ")
-            logger.error("%s: edit ignored, still serving the last good GameServer: %s", self.path, reason)
+            logger.error(
+                "%s: edit ignored, still serving the last good GameServer: %s", self.path, _reason(exc, self.path)
+            )
             return False
         status = manifest.get("status")
         ignored = [key for key in DERIVED_STATUS if isinstance(status, dict) and key in status]
@@ -231,3 +295,7 @@ class ManifestWatcher:
         rules.replace(new, now)
         logger.info("%s: reloaded GameServer %r (state %s -> %s)", self.path, new.name, before, new.state)
         return True
+
+
+def _reason(exc: ManifestError, path: Path) -> str:
+    return str(exc).removeprefix(f"{path}: ")

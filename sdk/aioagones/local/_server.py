@@ -25,6 +25,7 @@ from aioagones._constants import DEFAULT_GRPC_PORT, format_host_port
 from aioagones._pb import sdk_pb2
 from aioagones.local._convert import game_server_pb
 from aioagones.local._core import SidecarCore
+from aioagones.local._guard import host_name, is_loopback
 from aioagones.local._host import AddressInUseError, port_in_use
 from aioagones.local._manifest import load_game_server
 from aioagones.local._reader import ManifestError
@@ -105,7 +106,9 @@ class SidecarServer:
         self._reloader: asyncio.Task[None] | None = None
         self._http: HttpFrontEnd | None = None
         self.calls: list[str] = []
-        """The names of the calls received, in order, Agones conformance style (`ready`, `health` ...)."""
+        """The names of the latest calls received, in order, Agones conformance style (`ready`, `health` ...).
+
+        Bounded (`_core.MAX_CALLS` to twice that), so a long run with health pings does not grow it."""
 
     @property
     def address(self) -> str:
@@ -205,6 +208,12 @@ class SidecarServer:
             )
         gs = self.rules.game_server
         logger.info("serving GameServer %r (state %s) on %s", gs.name, gs.state, self.address)
+        if not is_loopback(host_name(self.host)):
+            logger.warning(
+                "listening on %s, beyond this host: anyone who reaches it can change, allocate or shut down "
+                "the GameServer (there is no authentication); bind localhost unless other machines must reach it",
+                self.host or "every interface",
+            )
         if self.http_port is not None:
             logger.info("serving the REST API on %s", format_host_port(self.host, self.http_port))
         if logger.isEnabledFor(logging.INFO):

@@ -7,6 +7,7 @@ the cluster does, `_convert` makes wire messages of it.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,7 +25,16 @@ __all__ = [
     "ListState",
     "PlayerState",
     "SidecarError",
+    "printable",
 ]
+
+# C0 and C1 controls and the Unicode line separators: each could end a log line and forge the next.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """`text` for one log line: control characters escaped as Python writes them (`\\n`, `\\x1b`)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class Code(enum.Enum):

@@ -19,6 +19,7 @@ from google.protobuf import json_format
 from aioagones._constants import format_host_port
 from aioagones._pb import allocation_pb2 as pb
 from aioagones._pb import allocation_pb2_grpc as pb_grpc
+from aioagones._reading import ReadError, load_json
 from aioagones.local_allocator._mux import FrontDoor, server_ssl_context
 from aioagones.local_allocator._select import NO_GAME_SERVER, AllocationError, allocation_response, choose, validate
 from aioagones.local_allocator._sidecars import SidecarGone, Sidecars
@@ -49,6 +50,32 @@ def _json_error(code: grpc.StatusCode, message: str) -> web.Response:
         text=json.dumps(body, separators=(",", ":")),
         content_type="application/json",
     )
+
+
+def parse_rest_body(data: bytes) -> pb.AllocationRequest:
+    """The `AllocationRequest` of a `POST /gameserverallocation` body (grpc-gateway JSON).
+
+    Bounded as `aioagones._reading` says (1 MiB, nested 64 deep); unknown fields are ignored, as
+    Agones' allocator ignores them.
+
+    Raises:
+        AllocationError: INVALID_ARGUMENT, one line: not UTF-8, not JSON, too deep, or a field of
+            the wrong type.
+    """
+    message = pb.AllocationRequest()
+    try:
+        body = load_json(data) if data.strip() else {}
+    except ReadError as exc:
+        raise AllocationError(grpc.StatusCode.INVALID_ARGUMENT, f"the body is {exc}") from None
+    if not isinstance(body, dict):
+        raise AllocationError(grpc.StatusCode.INVALID_ARGUMENT, "the body must be a JSON object: an AllocationRequest")
+    try:
+        json_format.ParseDict(body, message, ignore_unknown_fields=True)
+    except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
+        # ParseDict documents ParseError, but a value of the wrong JSON type deep inside can
+        # surface as the others.
+        raise AllocationError(grpc.StatusCode.INVALID_ARGUMENT, " ".join(str(exc).split())) from None
+    return message
 
 
 class _Servicer(pb_grpc.AllocationServiceServicer):
@@ -196,13 +223,8 @@ class LocalAllocator:
             return _json_error(grpc.StatusCode.NOT_FOUND, "Not Found")
         if request.method != "POST":
             return _json_error(grpc.StatusCode.UNIMPLEMENTED, "Method Not Allowed")
-        message = pb.AllocationRequest()
         try:
-            json_format.Parse(await request.text() or "{}", message, ignore_unknown_fields=True)
-        except json_format.ParseError as exc:
-            return _json_error(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        try:
-            reply = await self.allocate(message)
+            reply = await self.allocate(parse_rest_body(await request.read()))
         except AllocationError as exc:
             return _json_error(exc.code, exc.message)
         out = json_format.MessageToDict(reply, always_print_fields_with_no_presence=True)
