@@ -89,7 +89,7 @@ async def test_the_official_node_sdk_makes_every_call(node_modules: Path) -> Non
     assert gs.status.state == "Shutdown"
     assert gs.object_meta.labels["agones.dev/sdk-node-sdk"] == "yes"
     assert gs.object_meta.annotations["agones.dev/sdk-node-uid"] == gs.object_meta.uid
-    assert list(gs.status.players.ids) == ["bob"]
+    assert gs.status.players is not None and list(gs.status.players.ids) == ["bob"]
     assert (gs.status.counters["rooms"].count, gs.status.counters["rooms"].capacity) == (7, 8)
     players = gs.status.lists["players"]
     assert (players.capacity, list(players.values)) == (100, ["test1", "test2", "test3"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -12,7 +13,7 @@ import pytest
 
 from aioagones.testing import LocalSidecar
 from sample_server import protocol as p
-from sample_server._cli import build_parser, parse_args
+from sample_server._cli import build_parser, choose_port, parse_args
 
 from .._wait import line_matching
 from ._harness import Client
@@ -230,3 +231,14 @@ async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
             await proc.wait()
     assert b"before the server was up" in err
     assert b"Traceback" not in err
+
+
+def test_a_missing_port_name_is_a_warning_naming_the_ports(caplog: pytest.LogCaptureFixture) -> None:
+    args = parse_args(["--port-name", "game"], {})
+    gs = LocalSidecar().game_server  # the reference default: one port, `default`
+    with caplog.at_level(logging.INFO, logger="sample_server"):
+        assert choose_port(args, gs) == 7654
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "'game'" in warnings[0].getMessage()
+    assert "'default'" in warnings[0].getMessage()
