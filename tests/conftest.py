@@ -98,6 +98,7 @@ TIERS: dict[str, str] = {
     "test_docs_site.py": "loopback",
     "test_fuzz_corpus.py": "unit",
     "test_imports.py": "unit",
+    "test_module_size.py": "unit",
     "test_release.py": "unit",
 }
 
