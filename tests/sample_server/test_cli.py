@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import sys
 
 import pytest
@@ -15,6 +14,7 @@ from aioagones.testing import LocalSidecar
 from sample_server import protocol as p
 from sample_server._cli import build_parser, choose_port, parse_args
 
+from .._commands import free_port
 from .._wait import line_matching
 from ._harness import Client
 
@@ -126,10 +126,7 @@ def test_help_names_every_flag_of_the_issue(capsys: pytest.CaptureFixture[str]) 
 
 
 async def test_unreachable_sidecar_exits_1_without_traceback() -> None:
-    with socket.socket() as s:  # a port with nobody listening
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(port)}
+    env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(free_port())}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -204,10 +201,7 @@ async def test_crash_exits_with_the_code_and_no_reply() -> None:
 
 
 async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
-    with socket.socket() as s:  # a port with nobody listening
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(port)}
+    env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(free_port())}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
