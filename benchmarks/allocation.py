@@ -8,7 +8,9 @@ not assertions.
 The target is, by default, the tests' fake allocator (tests/allocation/_fake.py, plaintext, no
 selector rules) in its own process; `--target HOST:PORT` aims at another allocator, e.g.
 `agones-local-allocator` (plaintext unless --ca/--cert/--key are given). The request re-allocates
-an Allocated GameServer first and else allocates a Ready one, so a small pool is not used up.
+an Allocated GameServer first and else allocates a Ready one, so a small pool is not used up; a
+"no GameServer available" answer (a real allocator refuses concurrent re-allocations of one
+GameServer) counts as an answer, and how many there were is printed.
 
     python benchmarks/allocation.py [--target HOST:PORT [--ca F --cert F --key F]] [--quick] [--json FILE]
 """
@@ -35,10 +37,17 @@ from sdk_calls import Call, free_port, pin, rate  # type: ignore[import-not-foun
 
 from aioagones import State
 from aioagones._pb import allocation_pb2_grpc
-from aioagones.allocation import AllocationClient, AllocationRequest, GameServerSelector, TLSConfig
+from aioagones.allocation import (
+    AllocationClient,
+    AllocationRequest,
+    GameServerSelector,
+    NoGameServerAvailableError,
+    TLSConfig,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_FLIGHT = (1, 50)
+SLICES = 10
 REQUEST = AllocationRequest(selectors=[GameServerSelector(state=State.ALLOCATED), GameServerSelector()])
 
 
@@ -73,18 +82,38 @@ async def _bench(target: str, tls: TLSConfig | None, runs: int, calls: int) -> d
     stub = allocation_pb2_grpc.AllocationServiceStub(channel)
     message = REQUEST.to_pb()
     client = AllocationClient(target, tls=tls, plaintext=tls is None, timeout=30)
+    refusals = {"client": 0, "raw": 0}
+
+    async def via_client() -> None:
+        try:
+            await client.allocate(REQUEST)
+        except NoGameServerAvailableError:
+            refusals["client"] += 1
+
+    async def via_raw() -> None:
+        try:
+            await stub.Allocate(message, timeout=30)
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                raise
+            refusals["raw"] += 1
+
     async with client:
-        paths: dict[str, Call] = {
-            "client": lambda: client.allocate(REQUEST),
-            "raw": lambda: stub.Allocate(message, timeout=30),
-        }
+        paths: dict[str, Call] = {"client": via_client, "raw": via_raw}
         for call in paths.values():
             await rate(call, 200, 10)  # warm up both paths
         for _ in range(runs):
             for in_flight in IN_FLIGHT:
-                for label, call in paths.items():
-                    results[in_flight][label].append(await rate(call, calls, in_flight))
+                # Alternate the two paths in slices, so a burst of load on a shared machine hits both.
+                spent = dict.fromkeys(paths, 0.0)
+                for _ in range(SLICES):
+                    for label, call in paths.items():
+                        spent[label] += calls / SLICES / await rate(call, calls // SLICES, in_flight)
+                for label in paths:
+                    results[in_flight][label].append(calls / spent[label])
     await channel.close(grace=None)
+    if any(refusals.values()):
+        print(f"answered 'no GameServer available' (counted as answers): {refusals}")
     return results
 
 

@@ -21,6 +21,7 @@ TIERS: dict[str, str] = {
     "allocation/test_cli.py": "loopback",
     "allocation/test_client.py": "loopback",
     "allocation/test_endpoints.py": "unit",
+    "allocation/test_local_allocator.py": "loopback",
     "allocation/test_public_api.py": "unit",
     "allocation/test_request.py": "unit",
     "deploy/test_grafana.py": "unit",

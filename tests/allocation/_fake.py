@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import socket
+import ssl
+import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +124,43 @@ async def serve(
         yield port
     finally:
         await server.stop(None)
+
+
+@contextlib.contextmanager
+def alerting_tls_server(certs: Certificates) -> Iterator[int]:
+    """A TLS 1.3 server that refuses a missing or untrusted client certificate as Agones' allocator does.
+
+    Go's crypto/tls checks the client certificate after the server's half of the handshake and
+    then sends an alert; grpc's own server just closes the socket. OpenSSL behind a blocking
+    socket (this thread) sends the alert as Go does. No gRPC is served: it only refuses.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.load_cert_chain(certs.server_cert, certs.server_key)
+    context.load_verify_locations(certs.ca)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.set_alpn_protocols(["h2"])  # else grpc stops before the client certificate is sent
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def refuse() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # the listener was shut down
+            with conn, contextlib.suppress(OSError):  # ssl.SSLError is an OSError
+                conn.settimeout(5)
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+
+    thread = threading.Thread(target=refuse, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(5)
 
 
 async def _main(port: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -73,6 +74,19 @@ async def test_no_pod_ip_yet_is_reported_not_replaced_by_the_node(allocator: Fak
     assert code == 0
     assert json.loads(out)["endpoints"] == []
     assert "no Pod IP yet" in err and len(err.splitlines()) == 1
+
+
+async def test_a_reader_that_left_gets_no_traceback(allocator: FakeAllocator) -> None:
+    read, write = os.pipe()
+    os.close(read)  # as `agones-allocate ... | head -0` would
+    async with serve(allocator) as port:
+        proc = await asyncio.create_subprocess_exec(
+            *COMMAND, f"127.0.0.1:{port}", "--plaintext", "--json", stdout=write, stderr=asyncio.subprocess.PIPE
+        )
+        os.close(write)
+        async with asyncio.timeout(30):
+            _, err = await proc.communicate()
+    assert (proc.returncode, err) == (0, b"")
 
 
 async def test_nothing_to_allocate_exits_3(allocator: FakeAllocator) -> None:

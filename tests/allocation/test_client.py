@@ -25,7 +25,7 @@ from aioagones.allocation import (
 )
 
 from .._commands import free_port
-from ._fake import Certificates, FakeAllocator, serve
+from ._fake import Certificates, FakeAllocator, alerting_tls_server, serve
 
 
 def mtls_client(port: int, certs: Certificates, **kwargs: object) -> AllocationClient:
@@ -111,6 +111,22 @@ async def test_client_certificate_from_another_ca_is_named(certs: Certificates, 
         error, took = await refused(client)
     assert (error.setting, error.path) == ("cert", str(certs.rogue_cert))
     assert str(certs.rogue_cert) in str(error) and "allocator-client-ca" in str(error)
+    assert took < 10
+
+
+@pytest.mark.parametrize("with_cert", [True, False])
+async def test_a_tls_alert_after_the_handshake_is_a_refused_client_certificate(
+    certs: Certificates, with_cert: bool
+) -> None:
+    # Agones' allocator (Go, TLS 1.3) answers so; grpc reports "Unwrap failed (TSI_DATA_CORRUPTED)".
+    with alerting_tls_server(certs) as port:
+        cert, key = (certs.rogue_cert, certs.rogue_key) if with_cert else (None, None)
+        error, took = await refused(AllocationClient(f"127.0.0.1:{port}", ca=certs.ca, cert=cert, key=key, timeout=30))
+    assert error.setting == "cert" and "alert" in str(error)
+    if with_cert:
+        assert error.path == str(certs.rogue_cert) and "allocator-client-ca" in str(error)
+    else:
+        assert "requires a client certificate" in str(error)
     assert took < 10
 
 

@@ -190,7 +190,12 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
-    _print(allocation, args.json)
+    try:
+        _print(allocation, args.json)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) left; say nothing more, and keep Python's exit flush from failing too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_ALLOCATED
 
 

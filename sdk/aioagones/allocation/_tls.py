@@ -9,6 +9,8 @@ What a failed connection says (grpc's text, lower-cased) decides what it means:
 - "tls handshake failed", "certificate_verify_failed", "hostname verification", "wrong_version_number":
   a TLS failure on our side of the handshake; certain, raised at once. An "alert" about a
   certificate is the allocator refusing ours (TLS 1.2 servers, some TLS 1.3 ones): also at once.
+- "unwrap failed (tsi_data_corrupted)" while connecting: a TLS 1.3 server's alert right after the
+  handshake, which is how Agones' allocator (Go) refuses a missing or untrusted client certificate.
 - "socket closed", "broken pipe", "connection reset" while connecting: the allocator tore the
   connection down, which is how a refused client certificate looks (TLS 1.3 checks it after
   the client's half of the handshake) and how a TLS server answers a plaintext client. A
@@ -31,6 +33,9 @@ StrPath = str | PathLike[str]
 
 _HANDSHAKE = ("tls handshake failed", "ssl_error", "certificate_verify_failed", "hostname verification")
 _TORN_DOWN = ("socket closed", "broken pipe", "connection reset")
+# What grpc reports when a TLS 1.3 server (Go's, as in Agones' allocator) checks the client certificate
+# after its half of the handshake and sends an alert: grpc reads the alert as corrupt data.
+_ALERT_AFTER_HANDSHAKE = ("tsi_data_corrupted", "unwrap failed")
 # An alert the allocator sent about our certificate (e.g. TLSV13_ALERT_CERTIFICATE_REQUIRED, ..._UNKNOWN_CA).
 _PEER_REFUSED = ("certificate", "unknown_ca", "access_denied")
 
@@ -118,6 +123,8 @@ class TLSConfig:
                 "or set TLSConfig(server_name=...) to the name it holds",
                 setting="server_name",
             )
+        if "failed to connect" in text and any(word in text for word in _ALERT_AFTER_HANDSHAKE):
+            return self._refused_client_certificate(endpoint, "answered the TLS handshake with an alert")
         if "alert" in text and any(word in text for word in _PEER_REFUSED):
             return self._refused_client_certificate(endpoint, "refused it in the TLS handshake")
         if any(word in text for word in _HANDSHAKE):
