@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from aioagones import SDK
-from aioagones.local import SidecarServer, load_game_server
 from aioagones.local._reload import POLL_SECONDS
+from aioagones.testing import LocalSidecar
 
 MANIFEST = "metadata:\n  name: bench\n  labels: {{edit: '{n}'}}\nspec:\n  health: {{disabled: true}}\n"
 
@@ -33,7 +33,7 @@ async def measure(edits: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gameserver.yaml"
         path.write_text(MANIFEST.format(n=0))
-        server = SidecarServer(load_game_server(path), host="127.0.0.1", port=0, watch_file=path)
+        server = LocalSidecar(path, http_port=None)
         async with server, SDK(server.host, server.port, health_interval=None) as sdk:
             latencies: list[float] = []
             start, n = 0.0, 0

@@ -25,7 +25,7 @@ from ._options import DEFAULT_PORT, build_parser, parse_args
 from ._server import SampleServer, ServerConfig
 
 if TYPE_CHECKING:
-    from aioagones.local import GameServerState
+    from aioagones.testing import LocalSidecar
 
 __all__ = [
     "JsonFormatter",
@@ -103,16 +103,10 @@ def choose_port(args: argparse.Namespace, gs: GameServer) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _sidecar(
-    game_server: GameServerState | None, manifest: str | None
-) -> AsyncIterator[tuple[str | None, int | None]]:
-    if game_server is None:
+async def _sidecar(sidecar: LocalSidecar | None) -> AsyncIterator[tuple[str | None, int | None]]:
+    if sidecar is None:
         yield None, None
         return
-    from aioagones.local import SidecarServer  # only with --run-local-sidecar: a cluster needs none of it
-
-    # Like agones-local-sidecar -f: each write to the manifest is applied to the GameServer.
-    sidecar = SidecarServer(game_server, host="127.0.0.1", port=0, watch_file=manifest)
     await sidecar.start()
     try:
         log.info("local Agones sidecar running in-process on %s", format_host_port(sidecar.host, sidecar.port))
@@ -121,12 +115,12 @@ async def _sidecar(
         await sidecar.stop()
 
 
-async def serve(args: argparse.Namespace, local: GameServerState | None = None) -> int:
+async def serve(args: argparse.Namespace, local: LocalSidecar | None = None) -> int:
     """Run the server until a signal, EXIT, or (with a local sidecar) Shutdown; the exit code.
 
     Args:
         args: the parsed flags.
-        local: with `--run-local-sidecar`, the GameServer the in-process sidecar serves.
+        local: with `--run-local-sidecar`, the in-process sidecar to start (and stop at the end).
 
     A signal that arrives before the server is up (waiting for the sidecar, say) ends the
     start-up at once, with exit status 0.
@@ -157,8 +151,8 @@ async def serve(args: argparse.Namespace, local: GameServerState | None = None) 
             loop.remove_signal_handler(sig)
 
 
-async def _serve(args: argparse.Namespace, local: GameServerState | None, running: list[SampleServer]) -> int:
-    async with _sidecar(local, args.file) as (host, port):
+async def _serve(args: argparse.Namespace, local: LocalSidecar | None, running: list[SampleServer]) -> int:
+    async with _sidecar(local) as (host, port):
         log.info("connecting to the Agones sidecar")
         async with SDK(host, port, connect_timeout=args.sdk_connect_timeout) as sdk:
             gs = await sdk.get_game_server()
@@ -231,7 +225,7 @@ async def start_metrics(args: argparse.Namespace, render: Callable[[], str]) -> 
     return server
 
 
-def _run(args: argparse.Namespace, local: GameServerState | None) -> int:
+def _run(args: argparse.Namespace, local: LocalSidecar | None) -> int:
     if args.loop in ("auto", "uvloop"):
         try:
             import uvloop
@@ -251,10 +245,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     local = None
     if args.run_local_sidecar:
-        from aioagones.local import ManifestError, load_game_server
+        # Imported here: a cluster needs none of the local sidecar.
+        from aioagones.local import ManifestError
+        from aioagones.testing import LocalSidecar
 
         try:
-            local = load_game_server(args.file)
+            # Like agones-local-sidecar -f: each write to the manifest is applied to the GameServer.
+            local = LocalSidecar(args.file, host="127.0.0.1", port=0, http_port=None)
         except ManifestError as exc:
             fail(str(exc))
     configure_logging(args.log_format, args.log_level)

@@ -17,6 +17,7 @@ from typing import Any
 
 from aioagones import GameServer
 from aioagones._constants import LAST_ALLOCATED_ANNOTATION
+from aioagones._timer import DeadlineTimer
 
 from ._admission import Admission
 from ._agones_like import AgonesLike
@@ -31,7 +32,6 @@ from ._requests import Parser
 from ._sessions import Action, Lifecycle, Session, Sessions
 from ._tasks import Tasks
 from ._tcp import TcpEndpoint
-from ._timer import DeadlineTimer
 from ._udp import UdpEndpoint
 
 __all__ = ["SampleServer", "ServerConfig", "bind_tcp", "bind_udp"]

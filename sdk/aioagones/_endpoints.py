@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ._constants import format_host_port
 from ._errors import NoPodIPError, PortNotFoundError
 
 POD_IP = "PodIP"
@@ -32,7 +33,7 @@ class Endpoint:
         return ipaddress.ip_address(self.host).version
 
     def __str__(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return format_host_port(self.host, self.port)
 
 
 def pod_endpoints(

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from aioagones._version import __version__
 
+from .._commands import free_port
 from ._fake import Certificates, FakeAllocator, reply, serve
 
 COMMAND = [sys.executable, "-m", "aioagones.allocation"]
@@ -114,10 +114,7 @@ async def test_refused_certificate_exits_1_naming_it(certs: Certificates, alloca
 
 
 async def test_unreachable_exits_1() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    code, _, err = await run(f"127.0.0.1:{port}", "--plaintext", "--timeout", "0.5")
+    code, _, err = await run(f"127.0.0.1:{free_port()}", "--plaintext", "--timeout", "0.5")
     assert code == 1
     assert err.startswith("agones-allocate: the allocator at 127.0.0.1:") and "unreachable" in err
     assert len(err.splitlines()) == 1

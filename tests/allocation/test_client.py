@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from aioagones.allocation import (
     TLSConfig,
 )
 
+from .._commands import free_port
 from ._fake import Certificates, FakeAllocator, alerting_tls_server, serve
 
 
@@ -203,10 +203,7 @@ async def test_total_deadline_bounds_the_retries(allocator: FakeAllocator) -> No
 
 
 def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
+    return free_port()
 
 
 async def test_unreachable_allocator_is_retriable_and_says_so(certs: Certificates) -> None:

@@ -592,13 +592,15 @@ async def test_the_image_starts_with_the_manifest(
     grpc_port = _any_free_port(socket.SOCK_STREAM)
     path = f"{image.bin}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin"
     clean = {"PATH": path, "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    # What the container gets: the image's ENV, the manifest's env, and the SDK port Agones injects.
+    # Both of the sidecar's ports are free ones: a developer's own sidecar may hold 9357 and 9358.
+    http_port = _any_free_port(socket.SOCK_STREAM)
+    # What the container gets: the image's ENV, the manifest's env, and the SDK ports Agones injects.
     env = {
         **clean,
         **image.env,
         **_resolve_env(container, admin_token),
         "AGONES_SDK_GRPC_PORT": str(grpc_port),
-        "AGONES_SDK_HTTP_PORT": str(_any_free_port(socket.SOCK_STREAM)),
+        "AGONES_SDK_HTTP_PORT": str(http_port),
     }
     executable = shutil.which(command[0], path=path)
     assert executable and Path(executable).parent == image.bin, f"{command[0]} does not come from the installed wheel"

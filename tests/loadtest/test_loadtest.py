@@ -10,6 +10,7 @@ import pytest
 
 from udp_loadtest import LoadTestConfig, LoadTestError, LoadTestResult, main, run
 
+from .._commands import LOAD_CLIENT
 from ._faulty import Account, Faults, FaultyServer
 
 # 2 clients x 500 datagrams; every fault is chosen by sequence number (0..499 per client).
@@ -41,6 +42,12 @@ def _config(port: int, **kw: object) -> LoadTestConfig:
     }
     base.update(kw)
     return LoadTestConfig(**base)  # type: ignore[arg-type]
+
+
+def _argv(port: int, *extra: str, rate: str = "100", duration: str = "0.1") -> list[str]:
+    """`udp-loadtest`'s arguments for a short quiet run on ::1:`port`: one worker, no warm-up, 0.1 s reply timeout."""
+    return ["::1", str(port), "--rate", rate, "--duration", duration, "--warmup", "0", "--reply-timeout", "0.1",
+            "--workers", "1", "-q", *extra]  # fmt: skip
 
 
 def _assert_matches(result: LoadTestResult, acc: Account) -> None:
@@ -118,26 +125,7 @@ def test_join_and_leave() -> None:
 
 def test_join_refused_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     with FaultyServer(Faults(join_reply=b"ERROR: server full\n")) as srv:
-        status = main(
-            [
-                "::1",
-                str(srv.port),
-                "--join",
-                "--clients",
-                "2",
-                "--rate",
-                "100",
-                "--duration",
-                "0.1",
-                "--warmup",
-                "0",
-                "--reply-timeout",
-                "0.1",
-                "--workers",
-                "1",
-                "-q",
-            ]
-        )
+        status = main(_argv(srv.port, "--join", "--clients", "2"))
     out, err = capsys.readouterr()
     assert status == 1
     assert "refused 2" in out and "ERROR: server full" in out
@@ -147,25 +135,7 @@ def test_join_refused_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
 def test_silent_server_is_total_loss_and_a_clean_exit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out_json = tmp_path / "r.json"
     with FaultyServer(Faults(silent=True)) as srv:
-        status = main(
-            [
-                "::1",
-                str(srv.port),
-                "--rate",
-                "200",
-                "--duration",
-                "0.2",
-                "--warmup",
-                "0",
-                "--reply-timeout",
-                "0.1",
-                "--workers",
-                "1",
-                "-q",
-                "--json",
-                str(out_json),
-            ]
-        )
+        status = main(_argv(srv.port, "--json", str(out_json), rate="200", duration="0.2"))
     out, err = capsys.readouterr()
     assert status == 1
     assert "100.000 %" in out
@@ -178,23 +148,7 @@ def test_closed_port_says_nothing_listens(capsys: pytest.CaptureFixture[str]) ->
     with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
         s.bind(("::1", 0))
         port = s.getsockname()[1]
-    status = main(
-        [
-            "::1",
-            str(port),
-            "--rate",
-            "100",
-            "--duration",
-            "0.1",
-            "--warmup",
-            "0",
-            "--reply-timeout",
-            "0.1",
-            "--workers",
-            "1",
-            "-q",
-        ]
-    )
+    status = main(_argv(port))
     _, err = capsys.readouterr()
     assert status == 1
     assert "nothing listens" in err
@@ -252,25 +206,7 @@ def test_plot_without_matplotlib_says_so(
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with FaultyServer(Faults()) as srv:
-        status = main(
-            [
-                "::1",
-                str(srv.port),
-                "--rate",
-                "100",
-                "--duration",
-                "0.1",
-                "--warmup",
-                "0",
-                "--reply-timeout",
-                "0.1",
-                "--workers",
-                "1",
-                "-q",
-                "--plot",
-                str(tmp_path / "p.png"),
-            ]
-        )
+        status = main(_argv(srv.port, "--plot", str(tmp_path / "p.png")))
         assert srv.account.received == 0  # said before any load was sent
     out, err = capsys.readouterr()
     assert status == 2
@@ -282,41 +218,18 @@ def test_plot_is_drawn_when_matplotlib_is_installed(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     png = tmp_path / "lat.png"
     with FaultyServer(Faults(delay_every=5, delay_s=0.01)) as srv:
-        status = main(
-            [
-                "::1",
-                str(srv.port),
-                "--rate",
-                "200",
-                "--duration",
-                "0.3",
-                "--warmup",
-                "0",
-                "--reply-timeout",
-                "0.1",
-                "--workers",
-                "1",
-                "-q",
-                "--plot",
-                str(png),
-            ]
-        )
+        status = main(_argv(srv.port, "--plot", str(png), rate="200", duration="0.3"))
     assert status == 0
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
 def test_python_m_entry_point_exits_cleanly() -> None:
     import subprocess
-    import sys
 
     with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
         s.bind(("::1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.run(
-        [sys.executable, "-m", "udp_loadtest", "::1", str(port), "--rate", "50", "--duration", "0.1",
-         "--warmup", "0", "--reply-timeout", "0.1", "--workers", "1", "-q"],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+    proc = subprocess.run([*LOAD_CLIENT, *_argv(port, rate="50")], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1
     assert "no replies from" in proc.stderr
     assert "Traceback" not in proc.stderr

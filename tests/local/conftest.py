@@ -9,7 +9,8 @@ import grpc.aio
 import pytest
 
 from aioagones._pb import alpha_pb2_grpc, beta_pb2_grpc, sdk_pb2_grpc
-from aioagones.local import SidecarServer, default_game_server
+from aioagones.local import default_game_server
+from aioagones.local._server import SidecarServer
 
 
 @dataclass

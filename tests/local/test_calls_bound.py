@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from aioagones.local import SidecarServer, default_game_server
+from aioagones.local import default_game_server
 from aioagones.local._core import MAX_CALLS
+from aioagones.local._server import SidecarServer
 
 
 async def test_health_pings_do_not_grow_the_record_of_calls_for_ever() -> None:

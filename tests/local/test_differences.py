@@ -20,7 +20,8 @@ import pytest
 from google.protobuf import field_mask_pb2, wrappers_pb2
 
 from aioagones._pb import alpha_pb2, beta_pb2, sdk_pb2
-from aioagones.local import GameServerState, SidecarServer, default_game_server, load_game_server
+from aioagones.local import GameServerState, default_game_server, load_game_server
+from aioagones.local._server import SidecarServer
 from aioagones.local._state import HealthSpec
 
 from .conftest import Stubs

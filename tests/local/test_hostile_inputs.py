@@ -12,7 +12,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from aioagones.local import SidecarServer, default_game_server
+from aioagones.local import default_game_server
+from aioagones.local._server import SidecarServer
 
 MANIFESTS = {
     "escape past U+10FFFF": b'metadata: {name: "\\UDDDDDDDD"}\n',

@@ -14,7 +14,8 @@ import pytest
 import pytest_asyncio
 
 from aioagones._pb import beta_pb2, beta_pb2_grpc, sdk_pb2, sdk_pb2_grpc
-from aioagones.local import SidecarServer, default_game_server
+from aioagones.local import default_game_server
+from aioagones.local._server import SidecarServer
 
 Reply = tuple[int, Any]
 

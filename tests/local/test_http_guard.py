@@ -10,8 +10,9 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from aioagones.local import SidecarServer, default_game_server
+from aioagones.local import default_game_server
 from aioagones.local._guard import host_name, refusal
+from aioagones.local._server import SidecarServer
 
 JSON = {"Content-Type": "application/json"}
 

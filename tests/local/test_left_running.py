@@ -15,8 +15,9 @@ import pytest
 
 from aioagones import State
 from aioagones._pb import sdk_pb2, sdk_pb2_grpc
-from aioagones.local import SidecarError, SidecarServer, default_game_server, load_game_server
+from aioagones.local import SidecarError, default_game_server, load_game_server
 from aioagones.local._host import local_addresses
+from aioagones.local._server import SidecarServer
 from aioagones.testing import LocalSidecar
 
 from ._support import CLEAN_ENV, COMMAND

@@ -10,7 +10,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from aioagones._pb import beta_pb2
-from aioagones.local import SidecarServer
+from aioagones.local._server import SidecarServer
 
 from .conftest import Stubs
 

@@ -12,7 +12,8 @@ import pytest
 from google.protobuf import field_mask_pb2, wrappers_pb2
 
 from aioagones._pb import alpha_pb2, beta_pb2, sdk_pb2, sdk_pb2_grpc
-from aioagones.local import SidecarServer, default_game_server
+from aioagones.local import default_game_server
+from aioagones.local._server import SidecarServer
 
 from .conftest import Stubs
 

@@ -11,7 +11,8 @@ import grpc.aio
 import pytest
 
 from aioagones._pb import sdk_pb2, sdk_pb2_grpc
-from aioagones.local import SidecarServer, load_game_server
+from aioagones.local import load_game_server
+from aioagones.local._server import SidecarServer
 
 from .conftest import Stubs
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ from aioagones._pb import allocation_pb2 as pb
 from aioagones._pb import allocation_pb2_grpc as pb_grpc
 from aioagones.local_allocator import LocalAllocator
 from aioagones.testing import LocalSidecar
+
+from .._commands import free_port
 
 
 def manifest(name: str, labels: Mapping[str, str] | None = None, **spec: Any) -> dict[str, Any]:
@@ -49,9 +50,7 @@ def address(sidecar: LocalSidecar) -> str:
 
 def refusing_address() -> str:
     """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{sock.getsockname()[1]}"
+    return f"127.0.0.1:{free_port()}"
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,16 @@ def test_a_port_in_use_is_exit_1() -> None:
     assert result.stderr.count("\n") == 1
 
 
+def test_a_port_in_use_on_ipv6_names_the_address_in_brackets() -> None:
+    with socket.socket(socket.AF_INET6) as taken:
+        taken.bind(("::1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("--address", "::1", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"agones-local-allocator: error: cannot listen on [::1]:{port}: ")
+
+
 async def test_serves_the_sidecars_it_is_given_and_stops_on_sigterm() -> None:
     async with sidecars(manifest("gs-a")) as (sidecar,):
         process = await asyncio.create_subprocess_exec(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from aioagones.local import SidecarServer, default_game_server
+from aioagones.testing import LocalSidecar
 
 from .._wait import until
 
@@ -52,7 +52,7 @@ async def test_the_official_node_sdk_makes_every_call(node_modules: Path) -> Non
     assert NODE is not None
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
     # The Node SDK always dials localhost: serve IPv4 and IPv6 loopback, whichever it picks.
-    async with SidecarServer(default_game_server(1_700_000_000), host="localhost", port=0) as server:
+    async with LocalSidecar(host="localhost", http_port=None) as server:
         env["AGONES_SDK_GRPC_PORT"] = str(server.port)
         process = await asyncio.create_subprocess_exec(
             NODE,
@@ -70,7 +70,7 @@ async def test_the_official_node_sdk_makes_every_call(node_modules: Path) -> Non
                 process.kill()
                 await process.wait()
         await until(lambda: "health" in server.calls)
-        gs = server.snapshot()
+        gs = server.game_server
 
     output = stdout.decode()
     assert process.returncode == 0, f"{output}\n{stderr.decode()}"
@@ -89,7 +89,7 @@ async def test_the_official_node_sdk_makes_every_call(node_modules: Path) -> Non
     assert gs.status.state == "Shutdown"
     assert gs.object_meta.labels["agones.dev/sdk-node-sdk"] == "yes"
     assert gs.object_meta.annotations["agones.dev/sdk-node-uid"] == gs.object_meta.uid
-    assert list(gs.status.players.ids) == ["bob"]
+    assert gs.status.players is not None and list(gs.status.players.ids) == ["bob"]
     assert (gs.status.counters["rooms"].count, gs.status.counters["rooms"].capacity) == (7, 8)
     players = gs.status.lists["players"]
     assert (players.capacity, list(players.values)) == (100, ["test1", "test2", "test3"])

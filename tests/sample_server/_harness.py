@@ -14,6 +14,8 @@ from aioagones.testing import LocalSidecar, Manifest
 from sample_server._server import SampleServer, ServerConfig
 
 TOKEN = "t0ken"
+ADMIN = b"ADMIN " + TOKEN.encode() + b" "
+"""The prefix of an admin command with `TOKEN`."""
 
 
 @dataclass

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
-import socket
 import sys
 
 import pytest
 
 from aioagones.testing import LocalSidecar
 from sample_server import protocol as p
-from sample_server._cli import build_parser, parse_args
+from sample_server._cli import build_parser, choose_port, parse_args
 
+from .._commands import free_port
 from .._wait import line_matching
 from ._harness import Client
 
@@ -125,10 +126,7 @@ def test_help_names_every_flag_of_the_issue(capsys: pytest.CaptureFixture[str]) 
 
 
 async def test_unreachable_sidecar_exits_1_without_traceback() -> None:
-    with socket.socket() as s:  # a port with nobody listening
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(port)}
+    env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(free_port())}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -203,10 +201,7 @@ async def test_crash_exits_with_the_code_and_no_reply() -> None:
 
 
 async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
-    with socket.socket() as s:  # a port with nobody listening
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(port)}
+    env = {**os.environ, "AGONES_SDK_GRPC_HOST": "127.0.0.1", "AGONES_SDK_GRPC_PORT": str(free_port())}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -230,3 +225,14 @@ async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
             await proc.wait()
     assert b"before the server was up" in err
     assert b"Traceback" not in err
+
+
+def test_a_missing_port_name_is_a_warning_naming_the_ports(caplog: pytest.LogCaptureFixture) -> None:
+    args = parse_args(["--port-name", "game"], {})
+    gs = LocalSidecar().game_server  # the reference default: one port, `default`
+    with caplog.at_level(logging.INFO, logger="sample_server"):
+        assert choose_port(args, gs) == 7654
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "'game'" in warnings[0].getMessage()
+    assert "'default'" in warnings[0].getMessage()

@@ -232,3 +232,9 @@ async def test_the_args_of_an_agones_simple_game_server_manifest_take_effect() -
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
+
+
+def test_tcp_idle_timeout_flag_and_environment() -> None:
+    assert parse_args([], {}).tcp_idle_timeout_sec == 30
+    assert parse_args([], {"TCP_IDLE_TIMEOUT_SEC": "5"}).tcp_idle_timeout_sec == 5
+    assert parse_args(["--tcp-idle-timeout-sec", "0"], {"TCP_IDLE_TIMEOUT_SEC": "5"}).tcp_idle_timeout_sec == 0

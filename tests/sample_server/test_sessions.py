@@ -134,3 +134,17 @@ def test_shutdown_state_finishes_the_lifecycle() -> None:
     lc.on_game_server("Allocated", "t1", 0)
     lc.on_game_server("Shutdown", "t1", 0.5)
     assert lc.due(2) is None
+
+
+def test_a_leave_in_flight_makes_a_rejoin_of_that_player_wait() -> None:
+    s = Sessions(10, 10.0)
+    assert s.begin_join("a", "p", 0.0) is JoinResult.NEW
+    s.finish_join("a", True, 0.0)
+    leaving = s.leave("a")
+    assert leaving is not None
+    # the delete_list_value for p is still in flight: neither the same address nor another may rejoin as p
+    assert s.begin_join("a", "p", 0.1) is JoinResult.BUSY
+    assert s.begin_join("b", "p", 0.1) is JoinResult.BUSY
+    assert s.begin_join("a", "q", 0.1) is JoinResult.BUSY
+    s.finish_leave(leaving)
+    assert s.begin_join("a", "p", 0.2) is JoinResult.NEW

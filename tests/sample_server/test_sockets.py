@@ -51,3 +51,13 @@ def test_one_address(address: str, family: socket.AddressFamily) -> None:
     with bind_udp(address, 0) as udp, bind_tcp(address, udp.getsockname()[1]) as tcp:
         assert udp.family == tcp.family == family
         assert udp.getsockname()[0] == tcp.getsockname()[0] == address
+
+
+def test_a_busy_port_names_the_address_and_port() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError) as exc:
+            bind_udp("127.0.0.1", port)
+    assert f"127.0.0.1:{port}" in str(exc.value)
+    assert "in use" in str(exc.value)

@@ -10,7 +10,7 @@ import pytest
 from aioagones import SDK
 from aioagones.testing import LocalSidecar
 
-from ._support import free_port, sidecar_command
+from .._commands import free_port, sidecar_command
 
 
 @pytest.fixture
@@ -29,7 +29,9 @@ async def sdk(sidecar: LocalSidecar) -> AsyncIterator[SDK]:
 def sidecar_process() -> Iterator[int]:
     """`agones-local-sidecar` in its own process (so this loop holds only the client's tasks); its port."""
     port = free_port()
-    proc = subprocess.Popen(sidecar_command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        sidecar_command("--grpc-port", str(port)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         yield port
     finally:

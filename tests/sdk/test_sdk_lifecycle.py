@@ -25,8 +25,8 @@ from aioagones import (
 from aioagones._pb import sdk_pb2
 from aioagones.testing import LocalSidecar
 
+from .._commands import free_port, sidecar_command
 from .._wait import until
-from ._support import free_port, sidecar_command
 
 
 async def test_connect_waits_for_a_sidecar_that_starts_late() -> None:
@@ -369,7 +369,9 @@ async def test_unhealthy_after_missed_pings_and_not_before() -> None:
 
 
 async def _start_sidecar_process(port: int) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(*sidecar_command(port), stderr=asyncio.subprocess.PIPE)  # its call log
+    return await asyncio.create_subprocess_exec(
+        *sidecar_command("--grpc-port", str(port)), stderr=asyncio.subprocess.PIPE
+    )  # its call log
 
 
 async def _read_until(proc: asyncio.subprocess.Process, *texts: str) -> None:

@@ -1,9 +1,9 @@
 """The local Agones sidecar: for development on a laptop and for tests, no cluster needed.
 
-Run it with `agones-local-sidecar` (or `python -m aioagones.local`); in-process, the documented
-class is `aioagones.testing.LocalSidecar`. `SidecarServer` is the engine under both (and under
-`sample-game-server --run-local-sidecar`): it takes a `GameServerState` (`load_game_server`) and
-offers the cluster's hand synchronously; it is exported for those callers, not documented for games.
+Run it with `agones-local-sidecar` (or `python -m aioagones.local`); in-process, the one class
+is `aioagones.testing.LocalSidecar` (also what `sample-game-server --run-local-sidecar` runs). This
+package exports what reads and describes a GameServer as the sidecar serves it; the engine under
+both, `_server.SidecarServer`, is private.
 
 What it does:
 
@@ -35,7 +35,7 @@ What it does:
 
 from aioagones.local._manifest import default_game_server, load_game_server
 from aioagones.local._reader import ManifestError
-from aioagones.local._server import DEFAULT_PORT, SidecarServer
+from aioagones.local._server import DEFAULT_PORT
 from aioagones.local._state import GameServerState, SidecarError
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "GameServerState",
     "ManifestError",
     "SidecarError",
-    "SidecarServer",
     "default_game_server",
     "load_game_server",
 ]

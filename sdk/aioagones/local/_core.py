@@ -1,8 +1,8 @@
 """`SidecarCore`: what both front ends (gRPC and HTTP/JSON) share, so they can never disagree.
 
-It holds the rules, the names of the calls received, the watchers, and a wake-up for the timer
-task (`run_timer`: it sleeps until the rules' next deadline, a Reserve running out or a health
-check failing, or until a call may have moved it). It knows nothing of the calls' table:
+It holds the rules, the names of the calls received, the watchers, and the timer (`start_timer`:
+one `DeadlineTimer` armed for the rules' next deadline, a Reserve running out or a health check
+failing, and armed again whenever a call may have moved it). It knows nothing of the calls' table:
 `_dispatch` runs an operation against the rules and then `publish()` sends the GameServer (if it
 changed) to every watcher. `connect(peer)` is where a game's first call starts the health clock and
 a new game process gets a fresh GameServer for an Unhealthy one (`reset`).
@@ -25,6 +25,7 @@ from typing import TypeVar
 
 from aioagones._models import State
 from aioagones._pb import sdk_pb2
+from aioagones._timer import DeadlineTimer
 from aioagones.local import _cluster
 from aioagones.local._cluster import RESET_COMMAND
 from aioagones.local._convert import game_server_pb
@@ -93,8 +94,7 @@ class SidecarCore:
         self.clock = clock
         self.wall_clock = wall_clock
         self.calls: list[str] = []
-        self.changed = asyncio.Event()
-        """Set whenever the GameServer or a deadline may have changed (wakes the timer task)."""
+        self._timer: DeadlineTimer | None = None
         self.stopping: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         """Done after `close()`: long-lived streams end with UNAVAILABLE, as when a sidecar goes away."""
         self._watchers: set[_Watcher] = set()
@@ -113,8 +113,8 @@ class SidecarCore:
         await self._streams_done.wait()
 
     def publish(self) -> None:
-        """Send the GameServer to every watcher if it changed since the last time."""
-        self.changed.set()
+        """Send the GameServer to every watcher if it changed since the last time (and re-arm the timer)."""
+        self._arm()
         if self.rules.version == self._published:
             return
         self._published = self.rules.version
@@ -130,6 +130,9 @@ class SidecarCore:
         """
         if not self.stopping.done():
             self.stopping.set_result(None)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         for watcher in self._watchers:
             watcher.close()
         with contextlib.suppress(TimeoutError):
@@ -160,7 +163,7 @@ class SidecarCore:
             if acting or not unhealthy:  # one who only looks at an Unhealthy one may be the next game
                 self._peers.add(peer)
         if self.rules.connected(self.clock()):
-            self.changed.set()  # a health deadline now exists: wake the timer task
+            self._arm()  # a health deadline now exists
             gs = self.rules.game_server
             health = gs.health
             if health.disabled or not self.rules.health_checking:
@@ -257,34 +260,33 @@ class SidecarCore:
         """Watchers open right now."""
         return len(self._watchers)
 
-    async def run_timer(self) -> None:
-        """Forever (until cancelled): apply what falls due (a Reserve running out, missed pings) and publish it."""
+    def start_timer(self) -> None:
+        """From now until `close`: apply what falls due (a Reserve running out, missed pings) and publish it."""
+        self._timer = DeadlineTimer(asyncio.get_running_loop(), self.clock, self._on_timer)
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.arm(self.rules.next_deadline())
+
+    def _on_timer(self) -> None:
         rules = self.rules
-        while True:
-            deadline = rules.next_deadline()
-            self.changed.clear()
-            if deadline is None:
-                await self.changed.wait()
-            else:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(0.0, deadline - self.clock())):
-                        await self.changed.wait()
-            before = rules.game_server.state
-            rules.tick(self.clock())
-            after = rules.game_server.state
-            if after != before and after == State.UNHEALTHY:
-                health = rules.game_server.health
-                logger.warning(
-                    "no health ping for %d s (failureThreshold %d x periodSeconds %d): state %s -> Unhealthy, "
-                    "for good for this game; the next game process to connect gets a fresh GameServer, as a "
-                    "Fleet would replace it, or run `%s` (a manifest with spec.health.disabled: true turns "
-                    "health checking off)",
-                    health.failure_threshold * health.period_seconds,
-                    health.failure_threshold,
-                    health.period_seconds,
-                    before,
-                    RESET_COMMAND,
-                )
-            elif after != before:
-                logger.info("reservation ran out: state %s -> %s", before, after)
-            self.publish()
+        before = rules.game_server.state
+        rules.tick(self.clock())
+        after = rules.game_server.state
+        if after != before and after == State.UNHEALTHY:
+            health = rules.game_server.health
+            logger.warning(
+                "no health ping for %d s (failureThreshold %d x periodSeconds %d): state %s -> Unhealthy, "
+                "for good for this game; the next game process to connect gets a fresh GameServer, as a "
+                "Fleet would replace it, or run `%s` (a manifest with spec.health.disabled: true turns "
+                "health checking off)",
+                health.failure_threshold * health.period_seconds,
+                health.failure_threshold,
+                health.period_seconds,
+                before,
+                RESET_COMMAND,
+            )
+        elif after != before:
+            logger.info("reservation ran out: state %s -> %s", before, after)
+        self.publish()

@@ -1,5 +1,5 @@
 """`SidecarServer`: runs the three SDK services on a grpc.aio server (and, if asked, the HTTP/JSON
-API on an aiohttp server), plus the core's timer task (and, given the manifest file, the task that
+API on an aiohttp server), plus the core's timer (and, given the manifest file, the task that
 reloads it on each write: `_reload`). It is the engine under `aioagones.testing.LocalSidecar` (the
 documented in-process class), `agones-local-sidecar` and `sample-game-server --run-local-sidecar`.
 
@@ -105,7 +105,6 @@ class SidecarServer:
         self._wall_clock = wall_clock
         self._core: SidecarCore | None = None
         self._server: grpc.aio.Server | None = None
-        self._timer: asyncio.Task[None] | None = None
         self._manifest = ManifestWatcher(watch_file, pod_ips=pod_ips) if watch_file is not None else None
         self._reloader: asyncio.Task[None] | None = None
         self._http: HttpFrontEnd | None = None
@@ -205,7 +204,7 @@ class SidecarServer:
         self._server = server
         self._core = core
         self.rules.restart(None)  # the health clock starts at the first call of a game
-        self._timer = asyncio.create_task(core.run_timer(), name="aioagones.local timer")
+        core.start_timer()
         if self._manifest is not None:
             self._reloader = asyncio.create_task(
                 self._manifest.run(self.rules, core.publish, self._clock), name="aioagones.local reload"
@@ -231,9 +230,8 @@ class SidecarServer:
         Args:
             grace: how long open calls may take to end before they are cancelled (None: 1 s).
         """
-        server, timer, core, http = self._server, self._timer, self._core, self._http
-        reloader = self._reloader
-        self._server = self._timer = self._core = self._http = self._reloader = None
+        server, core, http, reloader = self._server, self._core, self._http, self._reloader
+        self._server = self._core = self._http = self._reloader = None
         # Refuse new calls first, as a sidecar that is gone would: a stream opened after the open
         # ones were ended would otherwise look, to a client, like the sidecar coming back. grpc's
         # own grace must outlast core.close(): a grpc server past its grace cancels every open call
@@ -245,10 +243,9 @@ class SidecarServer:
             await core.close(timeout=close_timeout)
         if http is not None:
             await http.stop()
-        for task in (timer, reloader):
-            if task is not None:
-                task.cancel()
-                await asyncio.wait([task])  # unlike `await task`, a cancellation of stop() itself still propagates
+        if reloader is not None:
+            reloader.cancel()
+            await asyncio.wait([reloader])  # unlike `await reloader`, a cancellation of stop() itself still propagates
         if stopped is not None:
             await stopped
             logger.info("stopped serving on %s", self.address)

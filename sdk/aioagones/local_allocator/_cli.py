@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from aioagones._constants import format_host_port
 from aioagones._version import __version__
 from aioagones.local_allocator._service import DEFAULT_PORT, LocalAllocator
 from aioagones.local_allocator._sidecars import parse_sidecar
@@ -99,10 +100,8 @@ async def _serve(allocator: LocalAllocator) -> int:
         try:
             await allocator.start()
         except OSError as exc:
-            print(
-                f"{PROG}: error: cannot listen on {allocator.host}:{allocator.port}: {exc.strerror or exc}",
-                file=sys.stderr,
-            )
+            where = format_host_port(allocator.host, allocator.port)
+            print(f"{PROG}: error: cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         await stop.wait()
         logger.info("stopping")

@@ -22,6 +22,8 @@ import os
 import ssl
 from pathlib import Path
 
+from aioagones._constants import format_host_port
+
 __all__ = ["FrontDoor", "server_ssl_context"]
 
 logger = logging.getLogger(__name__)
@@ -147,7 +149,7 @@ class FrontDoor:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
-        where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        where = format_host_port(peer[0], peer[1]) if isinstance(peer, tuple) else str(peer)
         try:
             if self._ssl is not None:
                 try:

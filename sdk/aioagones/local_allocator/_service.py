@@ -16,6 +16,7 @@ import grpc
 from aiohttp import web
 from google.protobuf import json_format
 
+from aioagones._constants import format_host_port
 from aioagones._pb import allocation_pb2 as pb
 from aioagones._pb import allocation_pb2_grpc as pb_grpc
 from aioagones._reading import ReadError, load_json
@@ -186,11 +187,10 @@ class LocalAllocator:
             raise
         mode = "plaintext" if self._ssl is None else "mTLS" if self._ssl.verify_mode == ssl.CERT_REQUIRED else "TLS"
         logger.info(
-            "serving AllocationService (gRPC and REST POST %s, %s) on %s:%d over sidecars %s",
+            "serving AllocationService (gRPC and REST POST %s, %s) on %s over sidecars %s",
             REST_PATH,
             mode,
-            self.host,
-            self.port,
+            format_host_port(self.host, self.port),
             ", ".join(self.sidecars.addresses),
         )
         return self.port

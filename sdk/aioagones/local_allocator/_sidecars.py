@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import grpc
 
+from aioagones._constants import format_host_port
 from aioagones._pb import allocation_pb2 as pb
 from aioagones.local_allocator._select import AllocationError, LocalGameServer
 
@@ -46,7 +47,7 @@ def parse_sidecar(text: str) -> tuple[str, int]:
 
 def _url(sidecar: str, path: str) -> str:
     host, port = parse_sidecar(sidecar)
-    return f"http://{'[' + host + ']' if ':' in host else host}:{port}{path}"
+    return f"http://{format_host_port(host, port)}{path}"
 
 
 def _spec(request: pb.AllocationRequest) -> dict[str, Any]:

@@ -1,9 +1,13 @@
-"""One timer for the earliest of the core's deadlines, re-armed as they move (no polling).
+"""One timer for the earliest of a core's deadlines, re-armed as they move (no polling).
 
-As aioquic re-arms from `get_timer()`: after anything that may bring a deadline forward, the
-server calls `arm` with the core's deadlines; the timer fires at the earliest, and the callback
-arms it again. A deadline that moved later (a player spoke) needs no re-arm: the timer fires
-early, finds nothing due and re-arms for the new time.
+Used by the local sidecar's core (a Reserve running out, a health check failing) and the sample
+server (idle players, the lifecycle). As aioquic re-arms from `get_timer()`: after anything that
+may bring a deadline forward, the owner calls `arm` with its deadlines; the timer fires at the
+earliest, and the callback arms it again. A deadline that moved later (a player spoke) needs no
+re-arm: the timer fires early, finds nothing due and re-arms for the new time.
+
+A deadline already due by the owner's clock fires at once even when a later firing is armed: an
+injected clock that tests move by hand jumps, and the armed firing was timed by the event loop.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-_SLACK = 0.001  # idle expiry is strict (silent for longer than the timeout): fire just after
+_SLACK = 0.001  # deadlines are strict (silent for longer than the timeout): fire just after
 
 
 class DeadlineTimer:
@@ -36,8 +40,9 @@ class DeadlineTimer:
         if at is None:
             return
         if self._handle is not None:
-            if self._at <= at:
+            if self._at <= at and at > self._now():
                 return  # it fires first and arms again
+            # Earlier, or due now by the owner's clock (one moved by hand): do not wait for the armed one.
             self._handle.cancel()
         self._at = at
         self._handle = self._loop.call_later(max(at - self._now(), 0.0) + _SLACK, self._run)

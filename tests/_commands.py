@@ -1,0 +1,43 @@
+"""Our commands as tests start them, and a free port: shared by the test packages.
+
+Every command gets its ports (0: it picks free ones) unless the test gives them, so no test reaches
+for 9357/9358 or 7777, where a developer's own `agones-local-sidecar` or `sample-game-server` may
+be running; and `CLEAN_ENV` keeps the developer's AGONES_* settings out of a test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+SIDECAR = [sys.executable, "-m", "aioagones.local"]
+"""`agones-local-sidecar`, run by the interpreter of the tests."""
+
+SAMPLE_SERVER = [sys.executable, "-m", "sample_server"]
+"""`sample-game-server`, run by the interpreter of the tests."""
+
+LOAD_CLIENT = [sys.executable, "-m", "udp_loadtest"]
+"""`udp-loadtest`, run by the interpreter of the tests."""
+
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
+"""The environment without AGONES_* variables, so the developer's settings do not leak into a test."""
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def sidecar_command(*args: str, address: str | None = "127.0.0.1") -> list[str]:
+    """`agones-local-sidecar` on free ports unless `args` give them.
+
+    `address` is passed as `--address` unless `args` give one; None leaves it to the environment.
+    """
+    ports = [flag for flag in ("--grpc-port", "--http-port") if not any(a.startswith(flag) for a in args)]
+    defaults = [item for flag in ports for item in (flag, "0")]
+    given = address is None or any(a.startswith("--address") for a in args)
+    return [*SIDECAR, *([] if given else ["--address", str(address)]), *defaults, *args]
