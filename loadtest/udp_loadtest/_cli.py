@@ -17,14 +17,13 @@ from udp_loadtest._gameservers import read_gameservers
 from udp_loadtest._merge import merge_results
 from udp_loadtest._orchestrate import run
 from udp_loadtest._parser import UsageError, build_merge_parser, build_parser, parse_start_at, port_number
+from udp_loadtest._plot import load_plotting, write_plot
 from udp_loadtest._report import (
     check_output,
     format_header,
     format_table,
-    load_plotting,
     output_path,
     write_json,
-    write_plot,
 )
 from udp_loadtest._result import LoadTestResult
 from udp_loadtest._resultfile import read_result
