@@ -28,6 +28,7 @@ TIERS: dict[str, str] = {
     "loadtest/test_loadtest.py": "loopback",
     "loadtest/test_merge_inputs.py": "loopback",
     "loadtest/test_plot.py": "unit",
+    "loadtest/test_readers.py": "unit",
     "loadtest/test_schedule.py": "unit",
     "local/test_cli.py": "loopback",
     "local/test_cli_reload.py": "loopback",

@@ -5,18 +5,26 @@ is the plain text ``lt <client> <sequence> <scheduled send time, ns> xxx...`` an
 back as ``ACK: lt ...``, which is enough to match every reply to its datagram exactly. Results of
 several runs (several machines, several load Pods) merge exactly with :func:`merge_results`
 (``udp-loadtest merge``).
+
+The readers of the files it is given take bytes and raise :class:`LoadTestError` with one line for
+anything they cannot use, never another exception: :func:`parse_targets_bytes` (``--targets``),
+:func:`parse_gameservers_bytes` (``--gameservers``) and :func:`parse_result_bytes` (``merge``).
 """
 
 from udp_loadtest._cli import main
 from udp_loadtest._config import LoadTestConfig, parse_target
 from udp_loadtest._counts import WorkerResult
 from udp_loadtest._errors import LoadTestError
+from udp_loadtest._gameservers import GameServerTargets, parse_gameservers_bytes
 from udp_loadtest._histogram import Histogram
 from udp_loadtest._merge import merge_results
 from udp_loadtest._orchestrate import run
 from udp_loadtest._result import LoadTestResult, TargetRow
+from udp_loadtest._resultfile import parse_result_bytes
+from udp_loadtest._targetsfile import parse_targets_bytes
 
 __all__ = [
+    "GameServerTargets",
     "Histogram",
     "LoadTestConfig",
     "LoadTestError",
@@ -25,6 +33,9 @@ __all__ = [
     "WorkerResult",
     "main",
     "merge_results",
+    "parse_gameservers_bytes",
+    "parse_result_bytes",
     "parse_target",
+    "parse_targets_bytes",
     "run",
 ]
