@@ -25,6 +25,7 @@ TIERS: dict[str, str] = {
     "loadtest/test_distributed.py": "loopback",
     "loadtest/test_gameservers.py": "unit",
     "loadtest/test_histogram.py": "unit",
+    "loadtest/test_layout.py": "unit",
     "loadtest/test_loadtest.py": "loopback",
     "loadtest/test_merge_inputs.py": "loopback",
     "loadtest/test_plot.py": "unit",
