@@ -136,7 +136,7 @@ def parse_gameservers_bytes(
     except InputError:
         # Allocation results appended one per line (agones-allocate --json >> FILE).
         lines = [line for line in text_.splitlines() if line.strip()]
-        if len(lines) < 2:
+        if len(lines) < 2 or not all(line.lstrip().startswith("{") for line in lines):
             raise
         values = [parse_json(line, f"{name} line {i + 1}", GAMESERVERS_MAX_DEPTH) for i, line in enumerate(lines)]
     targets: list[tuple[str, int]] = []
