@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,14 +17,13 @@ from udp_loadtest._gameservers import read_gameservers
 from udp_loadtest._merge import merge_results
 from udp_loadtest._orchestrate import run
 from udp_loadtest._parser import UsageError, build_merge_parser, build_parser, parse_start_at, port_number
+from udp_loadtest._plot import load_plotting, write_plot
 from udp_loadtest._report import (
     check_output,
     format_header,
     format_table,
-    load_plotting,
     output_path,
     write_json,
-    write_plot,
 )
 from udp_loadtest._result import LoadTestResult
 from udp_loadtest._resultfile import read_result
@@ -251,6 +251,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _check_distinct_files(names: Sequence[str]) -> None:
+    """Refuse a file given twice (also under another name), before reading any."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = name if name == "-" else os.path.realpath(name)
+        if key in seen:
+            same = "twice" if seen[key] == name else f"twice ({seen[key]} and {name} are the same file)"
+            raise LoadTestError(f"{name} is given {same}: give each result once")
+        seen[key] = name
+
+
 def merge_main(argv: Sequence[str]) -> int:
     """``udp-loadtest merge``: merge results, print the table, write --json and --plot."""
     try:
@@ -261,8 +272,9 @@ def merge_main(argv: Sequence[str]) -> int:
     human = sys.stderr if args.json == "-" else sys.stdout
     try:
         _prepare_outputs(args)
+        _check_distinct_files(args.results)
         results = [read_result(name) for name in args.results]
-        merged = merge_results(results, args.results)
+        merged = merge_results(results, args.results, allow_disjoint=args.allow_disjoint)
     except LoadTestError as exc:
         print(f"udp-loadtest merge: error: {exc}", file=sys.stderr)
         return 2

@@ -23,7 +23,7 @@ __all__ = [
     "FAMILIES",
     "GAMESERVERS_MAX_BYTES",
     "GAMESERVERS_MAX_DEPTH",
-    "Aim",
+    "GameServerTargets",
     "parse_gameservers_bytes",
     "read_gameservers",
 ]
@@ -37,7 +37,7 @@ FAMILIES = ("both", "v6", "v4")
 
 
 @dataclass(frozen=True)
-class Aim:
+class GameServerTargets:
     """What a ``--gameservers`` file gave: the targets, and one line for each GameServer left out."""
 
     targets: tuple[tuple[str, int], ...]
@@ -120,7 +120,7 @@ def _at(where: str, key: str) -> str:
 
 def parse_gameservers_bytes(
     data: bytes, name: str = "--gameservers", port_name: str = "default", family: str = "both"
-) -> Aim:
+) -> GameServerTargets:
     """The targets of the GameServers (or allocation results) in ``data``.
 
     Raises:
@@ -136,7 +136,7 @@ def parse_gameservers_bytes(
     except InputError:
         # Allocation results appended one per line (agones-allocate --json >> FILE).
         lines = [line for line in text_.splitlines() if line.strip()]
-        if len(lines) < 2:
+        if len(lines) < 2 or not all(line.lstrip().startswith("{") for line in lines):
             raise
         values = [parse_json(line, f"{name} line {i + 1}", GAMESERVERS_MAX_DEPTH) for i, line in enumerate(lines)]
     targets: list[tuple[str, int]] = []
@@ -150,10 +150,10 @@ def parse_gameservers_bytes(
                     left_out.append(why)
     except FieldError as exc:
         raise InputError(f"{name}: {exc}") from None
-    return Aim(tuple(targets), tuple(left_out))
+    return GameServerTargets(tuple(targets), tuple(left_out))
 
 
-def read_gameservers(name: str, port_name: str, family: str) -> Aim:
+def read_gameservers(name: str, port_name: str, family: str) -> GameServerTargets:
     """Read and parse the ``--gameservers`` file ``name`` (``-``: stdin)."""
     data = read_input(name, GAMESERVERS_MAX_BYTES, "--gameservers")
     return parse_gameservers_bytes(data, f"--gameservers {name}", port_name, family)

@@ -59,7 +59,7 @@ class _Run(RunState):
         off = self.off
         if off > now:
             return now
-        mono, t0, offset, clients, sends, pad, warmup, n, end = self.send_fixed
+        mono, t0, offset, clients, sends, tails, warmup, n, end = self.send_fixed
         if off >= end:
             return now
         k = self.k
@@ -70,7 +70,7 @@ class _Run(RunState):
             j = k % n
             head = b"lt %d %d %d " % (clients[j], k // n, off)
             try:
-                sends[j](head + pad[len(head) :])
+                sends[j](head + tails[len(head)])
             except OSError as exc:
                 self.count_error(exc, now)
                 if off >= warmup:  # the counts per client and per window are derived from the schedule

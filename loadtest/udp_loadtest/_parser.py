@@ -241,5 +241,10 @@ def build_merge_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("results", metavar="RESULT.json", nargs="+", help="results written by --json ('-' for stdin)")
+    p.add_argument(
+        "--allow-disjoint",
+        action="store_true",
+        help="merge runs even when their measured windows did not overlap in time (refused by default)",
+    )
     _outputs(p)
     return p

@@ -10,11 +10,11 @@ from typing import Any
 from udp_loadtest._config import LoadTestConfig, config_from_dict
 from udp_loadtest._counts import PRECISION, WorkerResult
 from udp_loadtest._errors import LoadTestError
-from udp_loadtest._fields import FieldError, field, int_list, integer, items, number, text
+from udp_loadtest._fields import FieldError, field, int_list, integer, items, number, obj, text
 from udp_loadtest._histogram import Histogram
 from udp_loadtest._schedule import WINDOW_NS
 
-__all__ = ["PAYLOAD_FORMAT", "PERCENTILES", "RESULT_FORMAT", "LoadTestResult", "TargetRow", "latency_ms"]
+__all__ = ["PAYLOAD_FORMAT", "PERCENTILES", "RESULT_FORMAT", "LoadTestResult", "RunKey", "TargetRow", "latency_ms"]
 
 #: The percentiles reported, as (label, per cent).
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
@@ -48,13 +48,30 @@ class TargetRow:
         """``lost`` as a percentage of ``sent``."""
         return 100.0 * self.lost / self.sent if self.sent else 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        """The row's figures, JSON-ready."""
+        return {
+            "address": self.address,
+            "clients": self.clients,
+            "sent": self.sent,
+            "received": self.received,
+            "lost": self.lost,
+            "loss_pct": self.loss_pct,
+            "latency_ms": latency_ms(self.latency),
+        }
+
+
+#: What tells one run from another: its run id, its label and the instant it started (Unix seconds).
+RunKey = tuple[str, str, float]
+
 
 @dataclass
 class LoadTestResult:
     """The counts of a run (or of merged runs), with the figures derived from them.
 
     ``started_at`` is the wall-clock time (Unix seconds) at which the schedule began (the warm-up);
-    the measured window begins ``config.warmup`` later. ``parts`` is how many runs were merged.
+    the measured window begins ``config.warmup`` later. ``parts`` is how many runs were merged, and
+    ``runs`` which ones (empty for a single run: :meth:`run_keys`).
     """
 
     config: LoadTestConfig
@@ -68,8 +85,13 @@ class LoadTestResult:
     parts: int = 1
     run_ids: list[str] = default(default_factory=list)
     labels: list[str] = default(default_factory=list)
+    runs: list[RunKey] = default(default_factory=list)
     payload_format: str = PAYLOAD_FORMAT
     interval_ns: int = WINDOW_NS
+
+    def run_keys(self) -> list[RunKey]:
+        """The runs this result holds: itself, or the parts of a merge."""
+        return self.runs or [(self.config.run_id, self.config.label, self.started_at)]
 
     @property
     def sent(self) -> int:
@@ -170,6 +192,7 @@ class LoadTestResult:
             "run_ids": self.run_ids,
             "labels": self.labels,
             "parts": self.parts,
+            "runs": [{"run_id": i, "label": lb, "started_at": t} for i, lb, t in self.run_keys()],
             "started_at": self.started_at,
             "measure_start_unix_s": self.started_at + self.config.warmup,
             "config": config,
@@ -208,18 +231,7 @@ class LoadTestResult:
                 "messages": c.join_errors,
                 "left": c.left,
             },
-            "targets": [
-                {
-                    "address": row.address,
-                    "clients": row.clients,
-                    "sent": row.sent,
-                    "received": row.received,
-                    "lost": row.lost,
-                    "loss_pct": row.loss_pct,
-                    "latency_ms": latency_ms(row.latency),
-                }
-                for row in self.target_rows()
-            ],
+            "targets": [row.to_dict() for row in self.target_rows()],
             "histogram_ns": c.latency.to_dict(),
             "timeline": self.timeline(),
             "counts": c.to_dict(),
@@ -253,6 +265,12 @@ class LoadTestResult:
             return [text(v, f"{key}[{i}]") for i, v in enumerate(items(get(key), key))]
 
         interval = number(get("interval_s"), "interval_s")
+        parts = integer(get("parts"), "parts", 1)
+        runs = [_run_key(v, f"runs[{i}]") for i, v in enumerate(items(data.get("runs", []), "runs"))]
+        if parts > 1 and len(runs) != parts:
+            raise FieldError(
+                f"a merge of {parts} runs that does not list them (runs): merge the runs it was made from instead"
+            )
         return cls(
             config=config_from_dict(get("config")),
             address=text(get("address"), "address"),
@@ -262,12 +280,22 @@ class LoadTestResult:
             started_at=number(get("started_at"), "started_at"),
             addresses=texts("addresses"),
             target_clients=int_list(get("target_clients"), "target_clients"),
-            parts=integer(get("parts"), "parts", 1),
+            parts=parts,
+            runs=runs if parts > 1 else [],
             run_ids=texts("run_ids"),
             labels=texts("labels"),
             payload_format=text(get("payload_format"), "payload_format"),
             interval_ns=round(interval * 1e9) if abs(interval) < 1e6 else -1,
         )
+
+
+def _run_key(value: Any, path: str) -> RunKey:
+    data = obj(value, path)
+    return (
+        text(field(data, "run_id", path), f"{path}.run_id"),
+        text(field(data, "label", path), f"{path}.label"),
+        number(field(data, "started_at", path), f"{path}.started_at"),
+    )
 
 
 def latency_ms(hist: Histogram) -> dict[str, float]:

@@ -299,3 +299,23 @@ def test_gameservers_from_stdin_with_no_pod_ip_is_one_line_and_exit_2(
         "udp-loadtest: GameServer gs-late (state Ready): no Pod IP yet: try again when the Pod has its IPs: left out",
         "udp-loadtest: error: --gameservers -: no GameServer with a Pod IP on port 'default' (1 left out)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"[::1]:7777\n\xff\xfe\n", "not UTF-8 text (byte 0xff at offset 11)"),
+        (b"[::1]:7777 ::1:7778\n", "target '::1:7778': write an IPv6 target as [ADDRESS]:PORT, e.g. [::1]:7777"),
+    ],
+)
+def test_a_bad_targets_file_is_one_line_and_exit_2(
+    data: bytes, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "targets"
+    path.write_bytes(data)
+    assert main(["--targets", str(path), *QUICK]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"udp-loadtest: error: --targets {path}: {message}"]
+    assert main(["--targets", str(tmp_path / "missing"), *QUICK]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"udp-loadtest: error: cannot read --targets {tmp_path / 'missing'}: No such file or directory"
+    ]

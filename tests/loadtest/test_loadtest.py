@@ -86,13 +86,15 @@ def test_latency_percentiles_match_the_injected_delay() -> None:
     _assert_matches(result, acc)
     assert acc.delayed == 100
     lat = result.latency_ms()
-    # 10 % are 30 ms late: the 90th percentile is an undelayed reply, the 95th a delayed one.
-    assert lat["p50"] < 5
-    # The server's timer wakes within 2 ms; the rest of the margin is for a busy machine.
-    assert 30 <= result.counts.latency.percentile(95) / 1e6 < 45
-    assert 30 <= lat["p99"] < 45
-    assert 30 <= lat["max"] < 60
-    assert 0 < lat["min"] < 5
+    # 10 % are 30 ms late: the 50th percentile is an undelayed reply, the 95th a delayed one. The
+    # upper margins are for a shared machine, where either process may wait tens of ms for a core
+    # (measured: p50 7 ms, max 120 ms while eight other jobs ran on 2 cores); the lower bounds are
+    # what the test is about.
+    assert lat["p50"] < 20
+    assert 30 <= result.counts.latency.percentile(95) / 1e6 < 30 + 100
+    assert 30 <= lat["p99"] < 30 + 100
+    assert 30 <= lat["max"] < 30 + 200
+    assert 0 < lat["min"] < 20
 
 
 def test_warmup_is_not_counted() -> None:
