@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from udp_loadtest._config import default_workers
 from udp_loadtest._version import aioagones_version
@@ -27,7 +27,15 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line: the caller prints them and exits 2."""
+    """An argument parser whose errors are one line: the caller prints them and exits 2.
+
+    Flags must be spelt whole: with argparse's prefixes, `--port 7777` would be taken for
+    `--port-name 7777`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)

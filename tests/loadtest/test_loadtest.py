@@ -170,6 +170,7 @@ def test_closed_port_says_nothing_listens(capsys: pytest.CaptureFixture[str]) ->
         (["::1", "7", "--rate", "10", "--tick-rate", "5"], "not allowed with"),
         (["::1:7777"], "write an IPv6 target as [ADDRESS]:PORT"),
         (["::1", "7", "--bogus=-5"], "unrecognized arguments: --bogus=-5"),
+        (["[::1]:7", "--port", "5"], "unrecognized arguments: --port 5"),  # not a prefix of --port-name
         (["::1", "7", "--clients=-5"], "argument --clients: must be more than 0"),
         (["merge", "a.json", "--bogus"], "udp-loadtest merge: error: unrecognized arguments: --bogus (see --help)"),
         (["merge"], "the following arguments are required: RESULT.json"),
