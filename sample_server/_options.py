@@ -27,8 +27,8 @@ DEFAULT_PORT = 7654
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        # one line, like every other command of the project: the 30-line usage buried the error
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 class _HelpFormatter(argparse.HelpFormatter):

@@ -90,6 +90,7 @@ TIERS: dict[str, str] = {
     "sdk/test_tickets.py": "unit",
     "sdk/test_validation.py": "unit",
     "sdk/test_wait_for_state.py": "loopback",
+    "test_cli_errors.py": "loopback",
     "test_docs.py": "loopback",
     "test_docs_site.py": "loopback",
     "test_fuzz_corpus.py": "unit",
