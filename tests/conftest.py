@@ -64,6 +64,7 @@ TIERS: dict[str, str] = {
     "node/test_node_sdk.py": "loopback",
     "sample_server/test_admission.py": "loopback",
     "sample_server/test_admission_netns.py": "netns",
+    "sample_server/test_admin_wording.py": "unit",
     "sample_server/test_admission_rules.py": "unit",
     "sample_server/test_cli.py": "loopback",
     "sample_server/test_defects.py": "loopback",
