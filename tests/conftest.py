@@ -71,6 +71,7 @@ TIERS: dict[str, str] = {
     "sample_server/test_flags.py": "loopback",
     "sample_server/test_holes.py": "loopback",
     "sample_server/test_loopback.py": "loopback",
+    "sample_server/test_new_user.py": "loopback",
     "sample_server/test_pod_netns.py": "netns",
     "sample_server/test_protocol.py": "unit",
     "sample_server/test_public_api.py": "unit",
