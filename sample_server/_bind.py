@@ -24,9 +24,9 @@ def bind_udp(address: str | None, port: int) -> socket.socket:
     return sock
 
 
-def bind_tcp(address: str | None, port: int) -> socket.socket:
-    """A listening TCP socket on the same terms as `bind_udp`."""
-    return _bind(socket.SOCK_STREAM, address, port)
+def bind_tcp(address: str | None, port: int, flag: str = "--port") -> socket.socket:
+    """A listening TCP socket on the same terms as `bind_udp`; `flag`: the one a port in use names."""
+    return _bind(socket.SOCK_STREAM, address, port, flag)
 
 
 def stack_note(sock: socket.socket) -> str:
@@ -36,14 +36,14 @@ def stack_note(sock: socket.socket) -> str:
     return ""
 
 
-def _bind(kind: socket.SocketKind, address: str | None, port: int) -> socket.socket:
+def _bind(kind: socket.SocketKind, address: str | None, port: int, flag: str = "--port") -> socket.socket:
     if address is not None:
         infos = socket.getaddrinfo(address, port, type=kind, flags=socket.AI_NUMERICHOST | socket.AI_PASSIVE)
         family, _, _, _, sockaddr = infos[0]
         sock = socket.socket(family, kind)
         _prepare(sock, kind)
         try:
-            _bind_to(sock, kind, sockaddr)
+            _bind_to(sock, kind, sockaddr, flag)
         except BaseException:
             sock.close()
             raise
@@ -54,21 +54,21 @@ def _bind(kind: socket.SocketKind, address: str | None, port: int) -> socket.soc
         if exc.errno not in _NO_IPV6:
             raise
         log.warning("IPv6 is not available here (%s): listening on 0.0.0.0 (IPv4 only)", exc.strerror)
-        return _bind(kind, "0.0.0.0", port)
+        return _bind(kind, "0.0.0.0", port, flag)
     try:
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         _prepare(sock, kind)
-        _bind_to(sock, kind, ("::", port))
+        _bind_to(sock, kind, ("::", port), flag)
     except OSError as exc:
         sock.close()
         if exc.errno in _NO_IPV6:
             log.warning("IPv6 is disabled here (%s): listening on 0.0.0.0 (IPv4 only)", exc.strerror)
-            return _bind(kind, "0.0.0.0", port)
+            return _bind(kind, "0.0.0.0", port, flag)
         raise
     return sock
 
 
-def _bind_to(sock: socket.socket, kind: socket.SocketKind, sockaddr: tuple[Any, ...]) -> None:
+def _bind_to(sock: socket.socket, kind: socket.SocketKind, sockaddr: tuple[Any, ...], flag: str) -> None:
     try:
         sock.bind(sockaddr)
     except OSError as exc:
@@ -77,7 +77,7 @@ def _bind_to(sock: socket.socket, kind: socket.SocketKind, sockaddr: tuple[Any, 
         what = "UDP" if kind == socket.SOCK_DGRAM else "TCP"
         raise OSError(
             exc.errno,
-            f"{what} {format_host_port(sockaddr[0], sockaddr[1])} is already in use (pick another --port)",
+            f"{what} {format_host_port(sockaddr[0], sockaddr[1])} is already in use (pick another {flag})",
         ) from None
 
 

@@ -48,24 +48,33 @@ class BadArgument(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Arity:
-    """How many arguments are allowed, and the error text (`{word}` filled in) when not."""
+    """How many arguments are allowed, and the error text (`{word}` filled in) when not.
+
+    `short` says the same in a few words, for a peer whose reply must stay within the amplification
+    limit (upstream's text is longer than most datagrams that earn it).
+    """
 
     allowed: Callable[[int], bool]
     text: str
+    short: str
 
 
 def _should_have(n: int) -> str:
     return "Invalid {word}, should have " + ("1 argument" if n == 1 else f"{n} arguments")
 
 
+def _needs(n: int) -> str:
+    return "needs 1 arg" if n == 1 else f"needs {n} args"
+
+
 def exactly(n: int) -> Arity:
     """Exactly `n` arguments, in upstream's words."""
-    return Arity(lambda k: k == n, _should_have(n))
+    return Arity(lambda k: k == n, _should_have(n), _needs(n))
 
 
 def at_least(n: int) -> Arity:
     """`n` arguments or more (upstream ignores the rest)."""
-    return Arity(lambda k: k >= n, _should_have(n))
+    return Arity(lambda k: k >= n, _should_have(n), _needs(n))
 
 
 @dataclass(frozen=True, slots=True)

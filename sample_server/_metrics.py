@@ -175,4 +175,4 @@ async def serve_metrics(render: Callable[[], str], host: str | None, port: int) 
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
 
-    return await asyncio.start_server(handle, sock=bind_tcp(host, port), limit=16 * 1024)
+    return await asyncio.start_server(handle, sock=bind_tcp(host, port, "--metrics-port"), limit=16 * 1024)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -27,14 +28,18 @@ DEFAULT_PORT = 7654
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        # one line, like every other command of the project: the 30-line usage buried the error
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+_QUOTED = re.compile(r"`[^`]*`")
 
 
 class _HelpFormatter(argparse.HelpFormatter):
     def _split_lines(self, text: str, width: int) -> list[str]:
-        # keep "[env NAME]" on one line, so it can be searched for
-        lines = super()._split_lines(text.replace("[env ", "[env\0"), width)
+        # keep "[env NAME]" and a `quoted form` on one line each, so they can be searched for
+        text = _QUOTED.sub(lambda m: m[0].replace(" ", "\0"), text.replace("[env ", "[env\0"))
+        lines = super()._split_lines(text, width)
         return [line.replace("\0", " ") for line in lines]
 
 
@@ -161,7 +166,14 @@ _OPTIONS: list[tuple[list[str], str, Any, Any, str, dict[str, Any]]] = [
     ),
     (["--max-players-per-ip"], "MAX_PLAYERS_PER_IP", count, 4, "most players from one source IP (0: no limit)", {}),
     (["--max-players-per-64"], "MAX_PLAYERS_PER_64", count, 4, "most players from one IPv6 /64 (0: no limit)", {}),
-    (["--admin-token"], "ADMIN_TOKEN", str, None, "accept admin commands sent as `ADMIN <token> <command ...>`", {}),
+    (
+        ["--admin-token"],
+        "ADMIN_TOKEN",
+        str,
+        None,
+        "accept admin commands sent as `ADMIN <token> <command>`",
+        {"metavar": "<token>"},
+    ),
     (["--admin-token-file"], "ADMIN_TOKEN_FILE", str, None, "read the admin token from this file (a Secret)", {}),
     (
         ["--insecure-admin"],

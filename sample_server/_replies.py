@@ -87,11 +87,15 @@ def success_reply() -> bytes:
     return b"SUCCESS\n"
 
 
-def limit_reply(reply: bytes, datagram_len: int, *, trusted: bool) -> bytes:
+def limit_reply(reply: bytes, datagram_len: int, *, trusted: bool, short: bytes | None = None) -> bytes:
     """Keep a reply to an untrusted peer within `AMPLIFICATION_SLACK` bytes of its datagram.
 
-    A reply that would be longer becomes `TOO_LONG`, which is 16 bytes and so always fits.
+    A reply that would be longer becomes `short` (the same error in fewer words) if that fits, else
+    `TOO_LONG`, which is 16 bytes and so always fits.
     """
-    if trusted or len(reply) <= datagram_len + AMPLIFICATION_SLACK:
+    limit = datagram_len + AMPLIFICATION_SLACK
+    if trusted or len(reply) <= limit:
         return reply
+    if short is not None and len(short) <= limit:
+        return short
     return TOO_LONG

@@ -66,12 +66,14 @@ class Echo:
 class Reply:
     """The reply is known without doing anything: an argument error or a refusal.
 
-    `trusted` (not compared) says the sender showed the admin token, so the reply is not limited.
+    `trusted` (not compared) says the sender showed the admin token, so the reply is not limited;
+    `short` (not compared) is the same error in fewer bytes, sent when `data` would exceed the limit.
     """
 
     data: bytes
     refused: bool = False
     trusted: bool = field(default=False, compare=False)
+    short: bytes | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +219,8 @@ def _apply(command: Command, parts: list[bytes], text: bytes, trusted: bool, *, 
     if command.access_for(nargs) is Access.ADMIN and not allowed:
         return Reply(REFUSED, refused=True)
     if command.arity is not None and not command.arity.allowed(nargs):
-        return Reply(error(command.arity.text.format(word=command.word)), trusted=trusted)
+        long, short = command.arity.text.format(word=command.word), command.arity.short
+        return Reply(error(long), trusted=trusted, short=error(short))
     values: dict[str, Any] = {}
     for arg in command.args:
         if arg.position <= nargs:

@@ -76,7 +76,7 @@ _ONE = at_least(1)
 _TWO = at_least(2)
 _AMOUNT = Arg(2, "number", go_int("ParseInt"))
 _POSITIVE = Arg(2, "number", go_int("ParseInt", positive=True))
-_ZERO_OR_TWO = Arity(lambda k: k in (0, 2), "Invalid {word} command, must use zero or 2 arguments")
+_ZERO_OR_TWO = Arity(lambda k: k in (0, 2), "Invalid {word} command, must use zero or 2 arguments", "0 or 2 args")
 _ANY = Access.ANYONE
 
 _ENTRIES = [
@@ -102,7 +102,7 @@ _ENTRIES = [
     Command(
         "PLAYER_CAPACITY",
         bare_access=_ANY,
-        arity=Arity(lambda k: k <= 1, "Invalid {word}, should have 0 or 1 arguments"),
+        arity=Arity(lambda k: k <= 1, "Invalid {word}, should have 0 or 1 arguments", "0 or 1 arg"),
         args=(Arg(1, "number", go_int("Atoi")),),
         run=_player_capacity,
         reply=_capacity_reply,

@@ -130,7 +130,8 @@ class UdpEndpoint:
             trusted = session is not None or (isinstance(req, Call | Reply) and req.trusted)
             outcome = self._dispatcher.dispatch(req, addr, now, ack)
             if not isinstance(outcome, Later):
-                return None if outcome is None else self._limit(outcome, n, trusted)
+                short = req.short if isinstance(req, Reply) else None
+                return None if outcome is None else self._limit(outcome, n, trusted, short)
             if outcome.bounded and self.inflight >= _MAX_INFLIGHT:
                 m.dropped_busy += 1
                 outcome.work.close()
@@ -142,8 +143,8 @@ class UdpEndpoint:
             log.exception("unexpected error handling a datagram")
             return None
 
-    def _limit(self, reply: bytes, n: int, trusted: bool) -> bytes:
-        limited = limit_reply(reply, n, trusted=trusted)
+    def _limit(self, reply: bytes, n: int, trusted: bool, short: bytes | None = None) -> bytes:
+        limited = limit_reply(reply, n, trusted=trusted, short=short)
         if limited is not reply:
             self._metrics.too_long += 1
         return limited

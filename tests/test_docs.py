@@ -1,8 +1,8 @@
 """Every Python block of README.md and docs/*.md that is meant to run, runs, so the docs cannot drift.
 
 - A block with `def test_` is a user's test module: it runs with pytest in a new project directory
-  outside this repository, set up only as docs/testing.md says (pytest, pytest-asyncio,
-  `asyncio_mode = "auto"`).
+  outside this repository, set up only as docs/testing.md says (pytest, pytest-asyncio and its
+  `[tool.pytest.ini_options]` lines), and passes without a warning.
 - A block with `asyncio.run(` is a program: it runs against a local sidecar serving a GameServer as a
   cluster would start it (`Scheduled`), and the test plays the cluster's part: once the program has
   made it Ready, it allocates it, as a GameServerAllocation would.
@@ -70,11 +70,30 @@ def test_every_block_runs_or_says_why_not() -> None:
     assert silent == [], "blocks that neither run nor say `<!-- not run: why -->` on the line before"
 
 
+def pytest_settings() -> list[str]:
+    """The `[tool.pytest.ini_options]` lines docs/testing.md's set-up tells a user to write."""
+    text = (REPO / "docs" / "testing.md").read_text(encoding="utf-8")
+    found = re.search(r"^    \[tool\.pytest\.ini_options\]\n((?:    \S.*\n)+)", text, re.MULTILINE)
+    assert found, "docs/testing.md lost its pytest set-up"
+    return [line.strip() for line in found[1].splitlines()]
+
+
+def test_the_readme_names_every_pytest_setting_of_the_testing_page() -> None:
+    """Issue 15 (12): the README's set-up (`asyncio_mode` alone) warned on every run."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    settings = pytest_settings()
+    assert 'asyncio_mode = "auto"' in settings
+    assert any(s.startswith("asyncio_default_fixture_loop_scope = ") for s in settings)
+    for setting in settings:
+        assert f"`{setting}`" in readme, setting
+
+
 @pytest.mark.parametrize(("where", "code"), TEST_BLOCKS, ids=[w for w, _ in TEST_BLOCKS])
 def test_test_block_passes_in_a_new_project(where: str, code: str, tmp_path: Path) -> None:
     project = tmp_path / "my-game"
     project.mkdir()
-    (project / "pyproject.toml").write_text('[tool.pytest.ini_options]\nasyncio_mode = "auto"\n', encoding="utf-8")
+    setup = "\n".join(["[tool.pytest.ini_options]", *pytest_settings(), ""])
+    (project / "pyproject.toml").write_text(setup, encoding="utf-8")
     (project / "test_example.py").write_text(code, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGONES_", "PYTEST_"))}
     result = subprocess.run(
@@ -89,6 +108,8 @@ def test_test_block_passes_in_a_new_project(where: str, code: str, tmp_path: Pat
     tests = code.count("def test_")
     assert result.returncode == 0, f"{where}:\n{result.stdout}{result.stderr}"
     assert f"{tests} passed" in result.stdout, result.stdout
+    said = result.stdout + result.stderr
+    assert "Warning" not in said and " warning" not in said, said  # e.g. pytest-asyncio's loop scope unset
 
 
 @pytest.mark.parametrize(("where", "code"), PROGRAM_BLOCKS, ids=[w for w, _ in PROGRAM_BLOCKS])

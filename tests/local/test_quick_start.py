@@ -112,6 +112,7 @@ async def test_the_quick_start_runs_to_completion(manifest: str | None, tmp_path
         output, _ = await game.communicate()
         assert game.returncode == 0, output.decode()
         assert "listen on 7777" in output.decode()
+        assert "reach me at ('" in output.decode()  # issue 15 (8): the default GameServer had no Pod IPs, `()`
         code_, shown = await _run(["agones-local-sidecar", "gameserver"], env)
         assert code_ == 0, shown
     gs = json.loads(shown)

@@ -191,6 +191,30 @@ async def test_lists(stubs: Stubs, server: SidecarServer) -> None:
     assert (status.capacity, list(status.values)) == (2, ["test0", "test1"])
 
 
+async def test_an_update_list_mask_may_name_the_name_as_the_real_sidecar_allows(
+    stubs: Stubs, server: SidecarServer
+) -> None:
+    """Issue 15 (14): the mask is checked against List's fields, `name` among them; the name is not changed."""
+    async with asyncio.timeout(5):
+        updated = await stubs.beta.UpdateList(
+            beta_pb2.UpdateListRequest(
+                list=beta_pb2.List(name="players", capacity=7, values=["x"]),
+                update_mask=field_mask_pb2.FieldMask(paths=["name"]),
+            )
+        )
+        assert (updated.name, updated.capacity, list(updated.values)) == ("players", 100, ["test0", "test1", "test2"])
+        code, details = await _code(
+            stubs.beta.UpdateList(
+                beta_pb2.UpdateListRequest(
+                    list=beta_pb2.List(name="players"), update_mask=field_mask_pb2.FieldMask(paths=["nmae"])
+                )
+            )
+        )
+        assert code is grpc.StatusCode.INVALID_ARGUMENT and "nmae" in details
+    status = server.snapshot().status.lists["players"]
+    assert (status.capacity, list(status.values)) == (100, ["test0", "test1", "test2"])
+
+
 async def test_each_call_is_logged_in_one_line(
     stubs: Stubs, server: SidecarServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -47,6 +47,7 @@ def test_bad_flags_exit_2_without_traceback(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+    assert err.count("\n") == 1, err  # one line: the usage block only with --help
 
 
 def test_environment_supplies_defaults_and_flags_win() -> None:

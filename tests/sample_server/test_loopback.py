@@ -79,7 +79,8 @@ async def test_upstream_replies(gate: str) -> None:
     """Bare commands under --insecure-admin, or each command word behind the admin token.
 
     --insecure-admin keeps the reply-size limit (anyone may send bare commands, so they prove
-    nothing about the sender's address): a reply that would amplify is `ERROR: too long`. The
+    nothing about the sender's address): a reply that would amplify is `ERROR: too long`, or an
+    argument-count error's short form (`ERROR: needs 1 arg`). The
     token lifts it, so there every reply is upstream's, byte for byte.
     """
     config = ServerConfig(insecure_admin=True) if gate == "insecure-admin" else ServerConfig(admin_token=TOKEN)
@@ -93,7 +94,9 @@ async def test_upstream_replies(gate: str) -> None:
                         upstream,
                     )
                 else:
-                    sent, expected = datagram, p.limit_reply(upstream, len(datagram), trusted=False)
+                    parsed = p.Parser(insecure_admin=True).parse(datagram)
+                    short = parsed.short if isinstance(parsed, p.Reply) else None  # an arity error's few words
+                    sent, expected = datagram, p.limit_reply(upstream, len(datagram), trusted=False, short=short)
                 assert await c.ask(sent) == expected, datagram
         gs = r.sidecar.game_server
         assert gs.object_meta.labels["agones.dev/sdk-colour"] == "blue"
@@ -187,13 +190,31 @@ async def test_replies_to_strangers_never_amplify() -> None:
     async with running(ServerConfig(admin_token=TOKEN), manifest) as r:
         with Client("127.0.0.1", r.port) as c:
             assert await c.ask(b"GAMESERVER") == p.TOO_LONG
-            assert await c.ask(b"GET_COUNTER_COUNT") == p.TOO_LONG  # upstream's error text is longer
+            assert await c.ask(b"GET_COUNTER_COUNT") == b"ERROR: needs 1 arg\n"  # upstream's text would not fit
             assert await c.join(b"me") == b"ACK: JOIN me\n"
             # from the joined address but without the session secret: it could be spoofed, so still limited
             assert await c.ask(b"GAMESERVER") == p.TOO_LONG
             long_name = b"NAME: a-game-server-with-a-rather-long-generated-name-x7k2p\n"
             assert await c.ask(b"GAMESERVER " + c.secret) == long_name
         assert r.server.metrics.too_long == 3
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+async def test_a_stranger_learns_which_argument_is_missing_within_the_limit(host: str) -> None:
+    """Issue 15 (9): an anonymous peer got `ERROR: too long` for a missing argument, which says nothing."""
+    async with running(ServerConfig(admin_token=TOKEN)) as r:
+        with Client(host, r.port) as c:
+            for word in (b"GET_COUNTER_COUNT", b"GET_COUNTER_CAPACITY", b"GET_LIST_CAPACITY", b"GET_LIST_LENGTH"):
+                reply = await c.ask(word)
+                assert reply == b"ERROR: needs 1 arg\n", word
+                assert len(reply) <= len(word) + p.AMPLIFICATION_SLACK
+            assert await c.ask(b"GET_COUNTER_COUNT   ") == b"ERROR: needs 1 arg\n"  # trailing blanks: no argument
+            assert await c.join(b"me") == b"ACK: JOIN me\n"
+            # joined, but this datagram carries no session secret: it could be spoofed, so still the short form
+            assert await c.ask(b"GET_LIST_LENGTH") == b"ERROR: needs 1 arg\n"
+            # the admin token proves the sender: upstream's words, whatever their length
+            upstream = b"ERROR: Invalid GET_COUNTER_COUNT, should have 1 argument\n"
+            assert await c.ask(b"ADMIN " + TOKEN.encode() + b" GET_COUNTER_COUNT") == upstream
 
 
 async def test_shutdown_when_empty() -> None:

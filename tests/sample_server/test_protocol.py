@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
 from sample_server import protocol as p
+from sample_server._table import COMMANDS
 from sample_server.protocol import Call, Echo, Join, Leave, Malformed, Parser, Reply
 
 INSECURE = Parser(insecure_admin=True)
@@ -301,6 +303,32 @@ def test_limit_reply() -> None:
     assert p.limit_reply(b"x" * 27, 10, trusted=True) == b"x" * 27
     assert p.limit_reply(b"x" * 17, 0, trusted=False) == p.TOO_LONG
     assert len(p.TOO_LONG) == p.AMPLIFICATION_SLACK
+
+
+def test_limit_reply_prefers_a_short_form_that_fits() -> None:
+    assert p.limit_reply(b"x" * 27, 10, trusted=False, short=b"y" * 26) == b"y" * 26
+    assert p.limit_reply(b"x" * 27, 10, trusted=False, short=b"y" * 27) == p.TOO_LONG
+    assert p.limit_reply(b"x" * 26, 10, trusted=False, short=b"y") == b"x" * 26  # the whole text when it fits
+    assert p.limit_reply(b"x" * 27, 10, trusted=True, short=b"y") == b"x" * 27
+
+
+@pytest.mark.parametrize("word", sorted(w for w, c in COMMANDS.items() if c.arity is not None))
+def test_every_argument_count_error_fits_an_untrusted_reply(word: bytes) -> None:
+    """The shortest datagram with a wrong argument count still learns what was wrong, never `too long`."""
+    command = COMMANDS[word]
+    assert command.arity is not None
+    parser = p.Parser(insecure_admin=True)  # admin commands reach their argument check, untrusted
+    for nargs in range(4):
+        if command.arity.allowed(nargs):
+            continue
+        datagram = b" ".join([word, *[b"x"] * nargs])
+        req = parser.parse(datagram)
+        assert isinstance(req, p.Reply) and req.short is not None, datagram
+        reply = p.limit_reply(req.data, len(datagram), trusted=False, short=req.short)
+        assert reply != p.TOO_LONG, datagram
+        assert len(reply) <= len(datagram) + p.AMPLIFICATION_SLACK
+        assert reply in (req.data, req.short)
+        assert re.fullmatch(rb"ERROR: (needs \d args?|0 or \d args?)\n", req.short), req.short
 
 
 def test_random_datagrams_never_raise_and_untrusted_replies_stay_small() -> None:
