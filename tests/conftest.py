@@ -51,6 +51,7 @@ TIERS: dict[str, str] = {
     "sample_server/test_sessions.py": "unit",
     "sample_server/test_sockets.py": "loopback",
     "sample_server/test_table.py": "unit",
+    "sdk/test_closing.py": "loopback",
     "sdk/test_conformance.py": "loopback",
     "sdk/test_connection_state.py": "loopback",
     "sdk/test_errors.py": "unit",

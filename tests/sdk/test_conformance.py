@@ -7,8 +7,8 @@ import asyncio
 from aioagones import SDK, GameServer
 from aioagones.testing import LocalSidecar
 
+from .._support import free_port
 from .._wait import until
-from ._support import free_port
 
 EXPECTED = set(
     "ready allocate setlabel setannotation gameserver health shutdown watch reserve "

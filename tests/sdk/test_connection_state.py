@@ -10,8 +10,8 @@ import pytest
 from aioagones import SDK, ConnectionState, SidecarUnavailableError
 from aioagones.testing import LocalSidecar
 
+from .._support import free_port
 from .._wait import until
-from ._support import free_port
 
 CONNECTING, CONNECTED, RECONNECTING, CLOSED = (
     ConnectionState.CONNECTING,
