@@ -104,8 +104,8 @@ def test_zero_and_negative_timeouts_get_one_message(name: str) -> None:
 async def test_ready_on_an_unhealthy_game_server_says_what_happened(
     sidecar: LocalSidecar, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await sidecar.set_state(State.UNHEALTHY)
     async with SDK(sidecar.host, sidecar.port, health_interval=None) as sdk:
+        await sidecar.set_state(State.UNHEALTHY)  # once the game is connected, as missed pings would
         await sdk.ready()  # answered as Agones' sidecar does: no error, no change
         assert (await sdk.get_game_server()).status.state is State.UNHEALTHY
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
