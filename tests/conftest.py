@@ -88,6 +88,7 @@ TIERS: dict[str, str] = {
     "sample_server/test_sockets.py": "loopback",
     "sample_server/test_table.py": "unit",
     "sample_server/test_tcp.py": "loopback",
+    "sdk/test_closing.py": "loopback",
     "sdk/test_conformance.py": "loopback",
     "sdk/test_connection_state.py": "loopback",
     "sdk/test_errors.py": "unit",

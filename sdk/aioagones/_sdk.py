@@ -1,12 +1,12 @@
 """The SDK: one async context manager that owns the connection and every background task.
 
 Every call goes through one `Transport` (see _transport), made in `SDK.__init__`: it
-owns the channel and stubs, the deadline, error translation and the connection state.
-Unary calls fail fast while the sidecar is away (a retriable SidecarUnavailableError),
-each within a deadline. The two long-lived streams, the health stream and each watch,
-reopen by themselves with backoff (see _backoff). Closing cancels the health task and
-every open watch, waits for them, and closes the channel. `sdk.alpha` and `sdk.beta`
-live in _alpha and _beta, as Agones' Go SDK keeps alpha.go and beta.go.
+owns the channel and every RPC by name, the deadline, error translation and the connection
+state. Unary calls fail fast while the sidecar is away (a retriable SidecarUnavailableError),
+each within a deadline. The two long-lived streams, the health stream and each watch, live
+in _streams and reopen by themselves with backoff (see _backoff). Closing stops the health
+task, then the transport cancels every open stream and call and waits until they ended.
+`sdk.alpha` and `sdk.beta` live in _alpha and _beta, as Agones' Go SDK keeps alpha.go and beta.go.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from ._backoff import Backoff
 from ._errors import AgonesError, SDKClosedError, SidecarUnavailableError, from_rpc_error
 from ._models import GameServer, State
 from ._pb import sdk_pb2
+from ._state import ConnectionState
 from ._transport import Transport
 
 
@@ -75,7 +76,15 @@ class HealthStream:
                     if isinstance(exc, grpc.aio.AioRpcError) and exc.code() != grpc.StatusCode.UNAVAILABLE:
                         raise from_rpc_error(exc, "Health") from exc
                     raise SidecarUnavailableError(f"Health: no stream to {self._t.address}; retry") from exc
-        self._t.states.restored()
+        if self._t.states.now is ConnectionState.RECONNECTING:
+            # A written ping was only handed to the connection (a sidecar shutting down may not have
+            # closed this stream yet): only an answer ends an outage.
+            try:
+                await self._t.unary("GetGameServer", sdk_pb2.Empty(), sdk_pb2.GameServer)
+            except SidecarUnavailableError as exc:
+                raise SidecarUnavailableError(
+                    f"Health: the sidecar at {self._t.address} does not answer; retry"
+                ) from exc
 
     def start(self, interval: float) -> None:
         """Start the managed pings, one every `interval` seconds, on this event loop."""

@@ -136,3 +136,20 @@ async def test_a_failed_connect_ends_closed() -> None:
             await sdk.connect()
     assert sdk.state is CLOSED
     assert seen == [CONNECTING, CLOSED]
+
+
+async def test_a_ping_ends_an_outage_only_once_the_sidecar_answers(sidecar: LocalSidecar) -> None:
+    """A written ping proves little (a sidecar shutting down may not have closed the stream yet): during
+    an outage the health ping asks the sidecar something before the SDK says it is back."""
+    async with SDK(sidecar.host, sidecar.port, health_interval=None) as sdk:
+        await sdk.health()
+        sdk._transport.states.lost("a watch saw the sidecar go")  # as a watch does when it breaks
+        assert sdk.state is RECONNECTING
+        before = len(sidecar.calls)
+        await sdk.health()
+        assert sdk.state is CONNECTED
+        assert "gameserver" in sidecar.calls[before:]  # the answer that ended the outage
+        before = len(sidecar.calls)
+        await sdk.health()  # once connected, a ping is just a ping
+        await until(lambda: len(sidecar.calls) > before)
+        assert sidecar.calls[before:] == ["health"]

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import grpc
 import grpc.aio
@@ -26,7 +23,9 @@ from aioagones._pb import sdk_pb2
 from aioagones.testing import LocalSidecar
 
 from .._commands import free_port, sidecar_command
+from .._support import fake_sidecar
 from .._wait import until
+from .conftest import StuckSidecar
 
 
 async def test_connect_waits_for_a_sidecar_that_starts_late() -> None:
@@ -55,22 +54,8 @@ async def dying_sidecar() -> AsyncIterator[tuple[int, asyncio.Event, grpc.aio.Se
         await context.abort(grpc.StatusCode.CANCELLED, "the sidecar is shutting down")
         raise AssertionError("unreachable")
 
-    handler = grpc.method_handlers_generic_handler(
-        "agones.dev.sdk.SDK",
-        {
-            "GetGameServer": grpc.unary_unary_rpc_method_handler(
-                get_game_server,
-                request_deserializer=sdk_pb2.Empty.FromString,
-                response_serializer=sdk_pb2.GameServer.SerializeToString,
-            )
-        },
-    )
-    server = grpc.aio.server()
-    server.add_generic_rpc_handlers((handler,))
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    yield port, called, server
-    await server.stop(grace=None)
+    async with fake_sidecar(get_game_server) as (server, port):
+        yield port, called, server
 
 
 async def test_connect_waits_for_a_sidecar_that_dies_during_connect(
@@ -181,88 +166,6 @@ async def test_sidecar_restart_mid_session(caplog: pytest.LogCaptureFixture) -> 
     assert (len(lost), len(back)) == (1, 1), [r.getMessage() for r in caplog.records]
 
 
-async def test_leaving_the_context_ends_watch_and_health(sidecar_process: int) -> None:
-    before = asyncio.all_tasks()
-    results: list[State] = []
-    async with SDK("127.0.0.1", sidecar_process, health_interval=0.05) as sdk:
-        assert len(asyncio.all_tasks()) == len(before) + 1  # the managed health task
-
-        async def watch() -> None:
-            async for gs in sdk.watch_game_server():
-                results.append(gs.status.state)
-
-        watcher = asyncio.create_task(watch())
-        await until(lambda: bool(results))
-        await asyncio.sleep(0.2)  # a few health pings go out meanwhile
-    # The watch loop ended by itself (no CancelledError in the consumer), and nothing is left running.
-    async with asyncio.timeout(5):
-        await watcher
-    assert asyncio.all_tasks() == before
-    assert sdk.closed
-    with pytest.raises(SDKClosedError):
-        await sdk.ready()
-    with pytest.raises(SDKClosedError):
-        await anext(sdk.watch_game_server())
-    with pytest.raises(SDKClosedError):
-        await sdk.connect()
-    await sdk.close()  # twice is harmless
-
-
-# A game that closes the SDK and returns at once. Before close() waited for grpc's own tasks of
-# the calls it cancelled, one was still pending here (then destroyed pending, were the loop closed).
-_CLOSE_AND_RETURN = """
-import asyncio, sys
-from aioagones import SDK
-
-async def main() -> None:
-    sdk = SDK("127.0.0.1", int(sys.argv[1]), connect_timeout=10, health_interval=HEALTH)
-    await sdk.connect()
-    first = asyncio.Event()
-
-    async def watch() -> None:
-        async for _ in sdk.watch_game_server():
-            first.set()
-
-    watcher = asyncio.create_task(watch())
-    await asyncio.wait_for(first.wait(), 10)
-    await sdk.close()
-    left = asyncio.all_tasks() - {asyncio.current_task(), watcher}
-    if left:
-        print("still pending after close():", *left, file=sys.stderr)
-
-asyncio.run(main())
-"""
-
-
-@pytest.mark.parametrize("health", [None, 0.05])
-def test_closing_and_returning_at_once_leaves_nothing_behind(sidecar_process: int, health: float | None) -> None:
-    program = _CLOSE_AND_RETURN.replace("HEALTH", repr(health))
-    done = subprocess.run(
-        [sys.executable, "-W", "default", "-c", program, str(sidecar_process)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert (done.returncode, done.stderr) == (0, "")
-
-
-async def test_close_ends_a_unary_call_in_flight(stuck_sidecar: StuckSidecar) -> None:
-    sdk = SDK("127.0.0.1", stuck_sidecar.port, call_timeout=30, health_interval=None)
-    await sdk.connect()
-    before = asyncio.all_tasks()
-    call = asyncio.create_task(sdk.get_game_server())
-    async with asyncio.timeout(5):
-        await stuck_sidecar.stuck.wait()
-        await sdk.close()
-    assert call.done()  # close() waited for the call it cancelled
-    with pytest.raises(SDKClosedError, match="closed during the call"):
-        await call
-    # The stuck server's tasks live on in this loop; grpc's client tasks of the call must not.
-    left = {getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks() - before}
-    assert not {name for name in left if "Call" in name}, left
-
-
 async def test_breaking_out_of_a_watch_and_cancelling_it(sdk: SDK) -> None:
     async for gs in sdk.watch_game_server():
         assert gs.status.state is State.READY
@@ -292,47 +195,6 @@ async def test_watch_first_item_is_current_then_changes(sdk: SDK) -> None:
             elif gs.object_meta.labels.get("agones.dev/sdk-round") == "2":
                 break
     assert states[0] is State.ALLOCATED
-
-
-@dataclass
-class StuckSidecar:
-    port: int
-    stuck: asyncio.Event
-    """Set once a call is stuck."""
-
-
-@pytest.fixture
-async def stuck_sidecar() -> AsyncIterator[StuckSidecar]:
-    """A gRPC server whose GetGameServer answers once, then never again."""
-    answered = False
-    stuck = asyncio.Event()
-
-    async def get_game_server(
-        request: sdk_pb2.Empty, context: grpc.aio.ServicerContext[sdk_pb2.Empty, sdk_pb2.GameServer]
-    ) -> sdk_pb2.GameServer:
-        nonlocal answered
-        if answered:
-            stuck.set()
-            await asyncio.Event().wait()
-        answered = True
-        return sdk_pb2.GameServer()
-
-    handler = grpc.method_handlers_generic_handler(
-        "agones.dev.sdk.SDK",
-        {
-            "GetGameServer": grpc.unary_unary_rpc_method_handler(
-                get_game_server,
-                request_deserializer=sdk_pb2.Empty.FromString,
-                response_serializer=sdk_pb2.GameServer.SerializeToString,
-            )
-        },
-    )
-    server = grpc.aio.server()
-    server.add_generic_rpc_handlers((handler,))
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    yield StuckSidecar(port, stuck)
-    await server.stop(grace=None)
 
 
 async def test_every_unary_call_has_a_deadline(stuck_sidecar: StuckSidecar) -> None:
