@@ -70,7 +70,7 @@ class _Run(RunState):
             j = k % n
             head = b"lt %d %d %d " % (clients[j], k // n, off)
             try:
-                sends[j](head + tails[len(head)])
+                sends[j](head + tails[j][len(head)])
             except OSError as exc:
                 self.count_error(exc, now)
                 if off >= warmup:  # the counts per client and per window are derived from the schedule
@@ -188,14 +188,17 @@ def run_worker(
     socks: list[socket.socket],
     t0: int,
     progress: ProgressHook | None = None,
+    secrets: dict[int, bytes] | None = None,
 ) -> WorkerResult:
     """Run the schedule of ``spec`` from ``t0`` (a ``time.monotonic_ns()`` value) and count the replies.
 
     ``progress`` gets the running counts every half second; when it answers True the run stops there.
+    ``secrets`` are the session secrets of the clients that joined, by client index: their datagrams
+    carry them.
     """
     if not spec.clients:
         return WorkerResult()
-    run = _Run(spec, socks, t0)
+    run = _Run(spec, socks, t0, secrets)
     mono = time.monotonic_ns
     end, stop = run.end, run.stop
     send_due, read = run.send_due, run.read

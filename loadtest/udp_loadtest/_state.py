@@ -24,7 +24,7 @@ class SendFixed(NamedTuple):
     offset: Callable[[int], int]
     clients: tuple[int, ...]
     sends: list[Callable[..., int]]
-    tails: list[bytes]
+    tails: list[list[bytes]]
     warmup: int
     n: int
     end: int
@@ -69,7 +69,9 @@ class RunState:
         "win_buckets", "win_count", "win_max", "win_sent", "win_total",
     )  # fmt: skip
 
-    def __init__(self, spec: WorkerSpec, socks: list[socket.socket], t0: int) -> None:
+    def __init__(
+        self, spec: WorkerSpec, socks: list[socket.socket], t0: int, secrets: dict[int, bytes] | None = None
+    ) -> None:
         n = len(spec.clients)
         self.spec = spec
         self.t0 = t0
@@ -83,9 +85,16 @@ class RunState:
         self.local_of = {c: j for j, c in enumerate(spec.clients)}
         # Padding brings every datagram to the requested size; the header alone is sent when longer.
         pad = b"x" * spec.payload_size
-        # tails[len(head)] pads a header to the size: the slices made here, not one per datagram. A
-        # header (client, sequence, offset in ns) is under 50 bytes.
-        self.tails = [pad[i:] for i in range(128)]
+        # tails[j][len(head)] pads client j's header to the size: the slices made here, not one per
+        # datagram. A header (client, sequence, offset in ns) is under 50 bytes. A client that joined
+        # ends every datagram with its session secret, as a player does, so the server counts its
+        # traffic as the player's (the session stays alive); the secret is never cut by the padding.
+        shared = [pad[i:] for i in range(128)]
+        self.tails = [shared] * n
+        for j, secret in (secrets or {}).items():
+            tail = b" " + secret
+            own = pad[: max(0, spec.payload_size - len(tail))] + tail
+            self.tails[j] = [own[i:] if i <= len(own) - len(tail) else tail for i in range(128)]
         # The whole schedule of this worker: the k-th send is client clients[k % n], sequence k // n.
         self.seen = bytearray(schedule.capacity)
         self.max_seq = [-1] * n

@@ -37,7 +37,7 @@ def play(
 ) -> WorkerResult:
     """Run the schedule, then send LEAVE from every client (joined or not) and count the kernel's drops."""
     try:
-        result = run_worker(spec, socks, t0, progress)
+        result = run_worker(spec, socks, t0, progress, secrets)
     finally:
         # Also after a failure, and from clients whose JOIN failed: the server must not keep ghosts.
         if spec.join:

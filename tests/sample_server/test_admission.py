@@ -183,6 +183,22 @@ async def test_the_load_client_joins_and_leaves_through_the_cookie() -> None:
         assert len(r.server.sessions) == 0
 
 
+async def test_the_load_client_s_datagrams_keep_its_sessions_alive() -> None:
+    # Only datagrams that carry a session's secret keep it from going idle: the load client ends
+    # each of its datagrams with its secret, so a run far longer than the idle timeout keeps them.
+    from udp_loadtest import LoadTestConfig, run
+
+    server = replace(ServerConfig(), max_players_per_ip=0, idle_timeout=1.0)
+    async with running(server, _manifest()) as r:
+        config = LoadTestConfig(
+            "::1", r.port, clients=3, rate=60.0, duration=3.0, warmup=0.0, join=True, reply_timeout=0.3
+        )
+        result = await asyncio.to_thread(run, config)
+        assert (result.counts.joined, result.counts.left, result.counts.join_refused) == (3, 3, 0)
+        assert result.received == result.sent  # a padded datagram with its secret is still echoed whole
+        assert r.server.metrics.player_timeouts == 0
+
+
 async def test_a_listed_id_is_taken_by_each_ticket_for_it_and_by_nothing_else() -> None:
     admin = b"ADMIN " + b"t" * 16 + b" "
     config = ServerConfig(join_secret=SECRET, admin_token="t" * 16)
