@@ -97,16 +97,21 @@ def _check_depth(depth: int, max_depth: int) -> None:
         raise ReadError(f"nested {depth} deep; the limit is {max_depth}")
 
 
+def _bounded_text(data: bytes | str, max_bytes: int, max_depth: int) -> str:
+    text = decode_text(data, max_bytes=max_bytes) if isinstance(data, bytes) else data
+    if len(text) > max_bytes:
+        raise ReadError(f"too large: {len(text)} characters; the limit is {max_bytes}")
+    _check_depth(flow_depth(text), max_depth)
+    return text
+
+
 def load_json(data: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Any:
     """Parse JSON from bytes or text, bounded in size and depth.
 
     Raises:
         ReadError: too large, not UTF-8, nested too deeply, or not JSON.
     """
-    text = decode_text(data, max_bytes=max_bytes) if isinstance(data, bytes) else data
-    if len(text) > max_bytes:
-        raise ReadError(f"too large: {len(text)} characters; the limit is {max_bytes}")
-    _check_depth(flow_depth(text), max_depth)
+    text = _bounded_text(data, max_bytes, max_depth)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -123,10 +128,7 @@ def load_yaml(data: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int =
     """
     import yaml  # only the readers of manifests need PyYAML
 
-    text = decode_text(data, max_bytes=max_bytes) if isinstance(data, bytes) else data
-    if len(text) > max_bytes:
-        raise ReadError(f"too large: {len(text)} characters; the limit is {max_bytes}")
-    _check_depth(flow_depth(text), max_depth)
+    text = _bounded_text(data, max_bytes, max_depth)
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
