@@ -14,12 +14,12 @@ import asyncio
 import ipaddress
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from aioagones._constants import DEFAULT_HTTP_PORT, ENV_GRPC_PORT, ENV_HTTP_PORT
+from aioagones._stopping import exit_quietly_on_stop, stop_requested
 from aioagones._version import __version__
 from aioagones.local import _client
 from aioagones.local._host import AddressInUseError
@@ -131,11 +131,7 @@ def _parser() -> _Parser:
 
 
 async def _serve(server: SidecarServer) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
+    with stop_requested() as stop:
         try:
             await server.start()
         except AddressInUseError as exc:
@@ -157,24 +153,12 @@ async def _serve(server: SidecarServer) -> int:
         logger.info("stopping")
         await server.stop(STOP_GRACE_SECONDS)
         return 0
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-
-
-def _exit_quietly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the local sidecar until SIGTERM or SIGINT; returns the exit code."""
-    # Until the event loop takes the signals over, a stop request just ends the process quietly.
-    previous = {signum: signal.signal(signum, _exit_quietly) for signum in (signal.SIGTERM, signal.SIGINT)}
-    try:
+    with exit_quietly_on_stop():
         return _main(argv)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _main(argv: Sequence[str] | None) -> int:

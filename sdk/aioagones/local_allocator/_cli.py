@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from aioagones._constants import format_host_port
+from aioagones._stopping import exit_quietly_on_stop, stop_requested
 from aioagones._version import __version__
 from aioagones.local_allocator._service import DEFAULT_PORT, LocalAllocator
 from aioagones.local_allocator._sidecars import parse_sidecar
@@ -92,11 +92,7 @@ def _parser() -> _Parser:
 
 
 async def _serve(allocator: LocalAllocator) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
+    with stop_requested() as stop:
         try:
             await allocator.start()
         except OSError as exc:
@@ -107,19 +103,11 @@ async def _serve(allocator: LocalAllocator) -> int:
         logger.info("stopping")
         await allocator.stop()
         return 0
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-
-
-def _exit_quietly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the local allocator until SIGTERM or SIGINT; returns the exit code."""
-    previous = {signum: signal.signal(signum, _exit_quietly) for signum in (signal.SIGTERM, signal.SIGINT)}
-    try:
+    with exit_quietly_on_stop():
         parser = _parser()
         args = parser.parse_args(argv)
         logging.basicConfig(
@@ -138,6 +126,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             parser.exit(2, f"{PROG}: error: {exc}\n")
         return asyncio.run(_serve(allocator))
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
