@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 
 _RCVBUF = 4 * 1024 * 1024
 _NO_IPV6 = (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT)
+_PICKS = 32
+"""How many ports `bind_pair` tries when the kernel's pick for UDP is taken for TCP."""
 
 
 def bind_udp(address: str | None, port: int) -> socket.socket:
@@ -27,6 +29,31 @@ def bind_udp(address: str | None, port: int) -> socket.socket:
 def bind_tcp(address: str | None, port: int, flag: str = "--port") -> socket.socket:
     """A listening TCP socket on the same terms as `bind_udp`; `flag`: the one a port in use names."""
     return _bind(socket.SOCK_STREAM, address, port, flag)
+
+
+def bind_pair(address: str | None, port: int) -> tuple[socket.socket, socket.socket]:
+    """UDP and TCP sockets on one port, as `bind_udp` and `bind_tcp` bind them.
+
+    With port 0 the kernel picks a port free for UDP, which may be the local port of a TCP
+    connection (both come from the ephemeral range): then another port is picked. The refused
+    UDP sockets stay open until the end so that the kernel cannot hand out the same port again.
+    """
+    refused: list[socket.socket] = []
+    try:
+        for _ in range(_PICKS):
+            udp = bind_udp(address, port)
+            try:
+                return udp, bind_tcp(address, udp.getsockname()[1])
+            except OSError as exc:
+                if port != 0 or exc.errno != errno.EADDRINUSE:
+                    udp.close()
+                    raise
+                refused.append(udp)
+        what = f"no port free for both UDP and TCP after {_PICKS} tries (give one with --port)"
+        raise OSError(errno.EADDRINUSE, what)
+    finally:
+        for sock in refused:
+            sock.close()
 
 
 def stack_note(sock: socket.socket) -> str:

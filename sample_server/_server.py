@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -21,7 +22,7 @@ from aioagones._timer import DeadlineTimer
 
 from ._admission import Admission
 from ._agones_like import AgonesLike
-from ._bind import bind_tcp, bind_udp, stack_note
+from ._bind import bind_pair, bind_tcp, bind_udp, stack_note
 from ._config import ServerConfig
 from ._dispatch import Dispatcher, logged_call, show_address
 from ._follow import follow, log_admission, log_reachable
@@ -34,7 +35,7 @@ from ._tasks import Tasks
 from ._tcp import TcpEndpoint
 from ._udp import UdpEndpoint
 
-__all__ = ["SampleServer", "ServerConfig", "bind_tcp", "bind_udp"]
+__all__ = ["SampleServer", "ServerConfig", "bind_pair", "bind_tcp", "bind_udp"]
 
 log = logging.getLogger(__name__)
 
@@ -149,15 +150,14 @@ class SampleServer:
         log_admission(self.admission)
         self._on_game_server(game_server, first=True)
         cfg = self.config
-        if cfg.udp:
-            sock = bind_udp(cfg.address, cfg.port)
+        sock, tcp_sock = _bind_sockets(cfg)
+        if sock is not None:
             self._udp = UdpEndpoint(sock, self.parser, self.dispatcher, self._spawn, self.now)
             self._udp.start()
             self.udp_address = self._udp.address
             self.port = self.udp_address[1]
             log.info("listening on UDP %s%s", show_address(self.udp_address), stack_note(sock))
-        if cfg.tcp:
-            tcp_sock = bind_tcp(cfg.address, self.port)
+        if tcp_sock is not None:
             self._tcp = TcpEndpoint(
                 self.parser,
                 self.dispatcher,
@@ -310,3 +310,12 @@ class SampleServer:
         await self.shutdown_game_server("automatic shutdown")
         if self.config.exit_on_shutdown:
             self.request_stop("automatic shutdown")
+
+
+def _bind_sockets(cfg: ServerConfig) -> tuple[socket.socket | None, socket.socket | None]:
+    """The UDP and TCP sockets the configuration asks for, on one port when it asks for both."""
+    if cfg.udp and cfg.tcp:
+        return bind_pair(cfg.address, cfg.port)
+    if cfg.udp:
+        return bind_udp(cfg.address, cfg.port), None
+    return None, bind_tcp(cfg.address, cfg.port) if cfg.tcp else None

@@ -8,8 +8,10 @@ be running; and `CLEAN_ENV` keeps the developer's AGONES_* settings out of a tes
 from __future__ import annotations
 
 import os
+import random
 import socket
 import sys
+from pathlib import Path
 
 SIDECAR = [sys.executable, "-m", "aioagones.local"]
 """`agones-local-sidecar`, run by the interpreter of the tests."""
@@ -25,11 +27,37 @@ CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("AGONES_")}
 
 
 def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback TCP port nothing listens on right now, below the kernel's ephemeral range.
+
+    A port from that range (what binding port 0 gives) can become the local port of any outgoing
+    connection between this call and the test binding it; one below the range is only ever bound
+    on purpose.
+    """
+    low = _ephemeral_low()
+    for _ in range(64):
+        port = _RANDOM.randrange(_LOWEST, low) if low > _LOWEST + 1000 else 0
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            chosen: int = sock.getsockname()[1]
+            return chosen
+    raise RuntimeError(f"no free loopback TCP port found in {_LOWEST}..{low - 1}")
+
+
+_RANDOM = random.SystemRandom()
+"""Not the `random` module's own state, which a test may seed."""
+
+_LOWEST = 20000
+"""Where `free_port` starts looking: above the ports well-known services are configured on."""
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def sidecar_command(*args: str, address: str | None = "127.0.0.1") -> list[str]:
