@@ -86,15 +86,12 @@ def test_latency_percentiles_match_the_injected_delay() -> None:
     _assert_matches(result, acc)
     assert acc.delayed == 100
     lat = result.latency_ms()
-    # 10 % are 30 ms late: the 50th percentile is an undelayed reply, the 95th a delayed one. The
-    # upper margins are for a shared machine, where either process may wait tens of ms for a core
-    # (measured: p50 7 ms, max 120 ms while eight other jobs ran on 2 cores); the lower bounds are
-    # what the test is about.
-    assert lat["p50"] < 20
-    assert 30 <= result.counts.latency.percentile(95) / 1e6 < 30 + 100
-    assert 30 <= lat["p99"] < 30 + 100
-    assert 30 <= lat["max"] < 30 + 200
-    assert 0 < lat["min"] < 20
+    # 10 % are 30 ms late: the 50th percentile is an undelayed reply, the 95th a delayed one. No
+    # upper bound on how late a reply may be, as a busy machine decides that (measured: p50 7 ms, max
+    # 120 ms while eight other jobs ran on 2 cores), beyond the one the client sets itself: a reply
+    # after the reply timeout is counted late, never in the latency figures.
+    assert 0 < lat["min"] < 30 <= result.counts.latency.percentile(95) / 1e6
+    assert lat["p50"] < 30 <= lat["p99"] <= lat["max"] < 500
 
 
 def test_warmup_is_not_counted() -> None:
