@@ -14,8 +14,9 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
+from aioagones._flags import OneLineParser
 from aioagones._version import __version__
 from aioagones.tickets import SecretError, read_secret
 
@@ -24,12 +25,6 @@ from ._flagtypes import boolean as flag
 from ._goflags import go_flags
 
 DEFAULT_PORT = 7654
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # one line, like every other command of the project: the 30-line usage buried the error
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 _QUOTED = re.compile(r"`[^`]*`")
@@ -244,7 +239,7 @@ def _dest(flags: list[str]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (flags with their environment variables and defaults)."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         formatter_class=_HelpFormatter,
         description="A dual-stack UDP game server for Agones, wire-compatible with simple-game-server. "

@@ -13,9 +13,9 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import NoReturn
 
 from .._errors import AgonesError, InvalidArgumentError, NoPodIPError, PortNotFoundError
+from .._flags import OneLineParser
 from .._version import __version__
 from ._client import AllocationClient
 from ._errors import NoGameServerAvailableError
@@ -25,11 +25,6 @@ from ._result import Allocation
 PROG = "agones-allocate"
 EXIT_ALLOCATED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NONE_AVAILABLE = 0, 1, 2, 3
 FLEET_LABEL = "agones.dev/fleet"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -49,8 +44,8 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-def _parser() -> _Parser:
-    parser = _Parser(
+def _parser() -> OneLineParser:
+    parser = OneLineParser(
         prog=PROG,
         description="Allocate a GameServer from Agones' allocator service (gRPC) and print where a player connects.",
         epilog=(

@@ -16,9 +16,9 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from aioagones._constants import DEFAULT_HTTP_PORT, ENV_GRPC_PORT, ENV_HTTP_PORT
+from aioagones._flags import LOG_LEVELS, OneLineParser, log_level
 from aioagones._stopping import exit_quietly_on_stop, stop_requested
 from aioagones._version import __version__
 from aioagones.local import _client
@@ -33,15 +33,9 @@ ENV_PORT = ENV_GRPC_PORT
 ENV_FILE = "AGONES_LOCAL_FILE"
 ENV_LOG_LEVEL = "AGONES_LOCAL_LOG_LEVEL"
 ENV_POD_IPS = "AGONES_LOCAL_POD_IPS"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 STOP_GRACE_SECONDS = 1.0
 
 logger = logging.getLogger(__name__)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _port(text: str) -> int:
@@ -61,14 +55,8 @@ def _pod_ip(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not an IP address (e.g. 127.0.0.1 or ::1)") from None
 
 
-def _level(text: str) -> str:
-    if text.upper() not in LOG_LEVELS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(LOG_LEVELS)}")
-    return text.upper()
-
-
-def _parser() -> _Parser:
-    parser = _Parser(
+def _parser() -> OneLineParser:
+    parser = OneLineParser(
         prog="agones-local-sidecar",
         description=(
             "A local Agones SDK sidecar for development and tests: serves the agones.dev.sdk, "
@@ -122,7 +110,7 @@ def _parser() -> _Parser:
     )
     parser.add_argument(
         "--log-level",
-        type=_level,
+        type=log_level,
         default=env.get(ENV_LOG_LEVEL, "INFO"),
         help=f"one of {', '.join(LOG_LEVELS)}; INFO logs each call, DEBUG also each health ping "
         f"(env {ENV_LOG_LEVEL}; default INFO)",

@@ -16,9 +16,10 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from aioagones._constants import DEFAULT_HOST, DEFAULT_HTTP_PORT, ENV_HTTP_PORT, format_host_port
+from aioagones._flags import OneLineParser
 from aioagones._reading import ReadError, load_yaml
 
 __all__ = ["COMMANDS", "ENV_ADDRESS", "main"]
@@ -28,11 +29,6 @@ ENV_ADDRESS = "AGONES_LOCAL_ADDRESS"
 """Where the sidecar listens: the server form and the sub-commands both read it."""
 TIMEOUT_SECONDS = 10.0
 PROG = "agones-local-sidecar"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 class _Refused(Exception):
@@ -58,9 +54,9 @@ def _number_pair(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"{text!r}: {value!r} is not a whole number") from None
 
 
-def _parser() -> _Parser:
+def _parser() -> OneLineParser:
     env = os.environ
-    common = _Parser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument(
         "--address",
         default=env.get(ENV_ADDRESS, DEFAULT_HOST),
@@ -72,8 +68,8 @@ def _parser() -> _Parser:
         default=int(env.get(ENV_HTTP_PORT) or DEFAULT_HTTP_PORT),
         help=f"the sidecar's HTTP port (env {ENV_HTTP_PORT}; default {DEFAULT_HTTP_PORT})",
     )
-    parser = _Parser(prog=PROG, description="Act as the cluster on a running agones-local-sidecar.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = OneLineParser(prog=PROG, description="Act as the cluster on a running agones-local-sidecar.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     allocate = commands.add_parser(
         "allocate",
         parents=[common],

@@ -10,9 +10,9 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from aioagones._constants import format_host_port
+from aioagones._flags import OneLineParser, log_level
 from aioagones._stopping import exit_quietly_on_stop, stop_requested
 from aioagones._version import __version__
 from aioagones.local_allocator._service import DEFAULT_PORT, LocalAllocator
@@ -22,14 +22,8 @@ __all__ = ["main"]
 
 PROG = "agones-local-allocator"
 DEFAULT_SIDECAR = "localhost:9358"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 logger = logging.getLogger(__name__)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _port(text: str) -> int:
@@ -46,14 +40,8 @@ def _sidecar(text: str) -> str:
     return text
 
 
-def _level(text: str) -> str:
-    if text.upper() not in LOG_LEVELS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(LOG_LEVELS)}")
-    return text.upper()
-
-
-def _parser() -> _Parser:
-    parser = _Parser(
+def _parser() -> OneLineParser:
+    parser = OneLineParser(
         prog=PROG,
         description=(
             "A local Agones allocator for matchmaker development: serves allocation.AllocationService/Allocate "
@@ -87,7 +75,7 @@ def _parser() -> _Parser:
         type=_sidecar,
         help=f"a local sidecar's HTTP address, repeatable, one per GameServer (default {DEFAULT_SIDECAR})",
     )
-    parser.add_argument("--log-level", type=_level, default="INFO", help="INFO logs each allocation (default INFO)")
+    parser.add_argument("--log-level", type=log_level, default="INFO", help="INFO logs each allocation (default INFO)")
     return parser
 
 
