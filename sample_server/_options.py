@@ -18,11 +18,11 @@ from typing import Any
 
 from aioagones._flags import OneLineParser
 from aioagones._version import __version__
-from aioagones.tickets import SecretError, read_secret
 
 from ._flagtypes import PROG, count, fail, minutes, port_number, seconds
 from ._flagtypes import boolean as flag
 from ._goflags import go_flags
+from ._secrets import admin_token, join_secret
 
 DEFAULT_PORT = 7654
 
@@ -291,13 +291,8 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
         parser.error("nothing to serve: both --udp and --tcp are false")
     if args.file is not None and not args.run_local_sidecar:
         parser.error("-f/--file is for --run-local-sidecar")
-    args.admin_token = _admin_token(args)
-    args.join_secret = None
-    if args.join_secret_file is not None:
-        try:
-            args.join_secret = read_secret(args.join_secret_file)
-        except SecretError as exc:
-            fail(f"--join-secret-file: {exc}")
+    args.admin_token = admin_token(args.admin_token, args.admin_token_file)
+    args.join_secret = join_secret(args.join_secret_file)
     for name in ("address", "metrics_address"):
         value = getattr(args, name)
         if value is not None:
@@ -306,41 +301,3 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str] | None = None
             except ValueError:
                 parser.error(f"--{name.replace('_', '-')}: not an IP address: {value!r}")
     return args
-
-
-def _admin_token(args: argparse.Namespace) -> str | None:
-    """The token, surrounding white space stripped (a Secret file ends in a newline); None: none."""
-    token: str | None = args.admin_token
-    if args.admin_token_file is not None:
-        if token is not None:
-            fail("set --admin-token or --admin-token-file, not both")
-        try:
-            with open(args.admin_token_file, encoding="utf-8") as f:
-                token = f.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(f"--admin-token-file: cannot read {args.admin_token_file!r}: {exc}")
-    if token is None:
-        return None
-    token = token.strip()
-    if any(c.isspace() for c in token):
-        fail("--admin-token: the token contains white space, so no datagram could carry it; pick one without")
-    if token and len(token) < min_token_length(token):
-        fail(
-            f"--admin-token: {len(token)} characters is too short to hold 128 random bits; use at least "
-            f"{MIN_HEX_TOKEN} hex or {MIN_TOKEN} base64 characters (openssl rand -hex 16)"
-        )
-    return token or None
-
-
-MIN_HEX_TOKEN = 32
-"""Shortest admin token of hex digits only: 32 hex digits are 128 bits."""
-
-MIN_TOKEN = 22
-"""Shortest admin token of any other alphabet: 22 base64 characters are 132 bits (`token_urlsafe(16)`)."""
-
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
-def min_token_length(token: str) -> int:
-    """How long `token` must be to hold 128 random bits, judged by its alphabet (hex or not)."""
-    return MIN_HEX_TOKEN if set(token) <= _HEX else MIN_TOKEN
