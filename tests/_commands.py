@@ -7,10 +7,13 @@ be running; and `CLEAN_ENV` keeps the developer's AGONES_* settings out of a tes
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import random
 import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 SIDECAR = [sys.executable, "-m", "aioagones.local"]
@@ -58,6 +61,17 @@ def _ephemeral_low() -> int:
         return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return 0
+
+
+@contextlib.asynccontextmanager
+async def reaped(process: asyncio.subprocess.Process) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Kill and wait for `process` on the way out if the test left it running (a failed assertion)."""
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def sidecar_command(*args: str, address: str | None = "127.0.0.1") -> list[str]:

@@ -16,6 +16,7 @@ import pytest
 
 from aioagones._pb import sdk_pb2, sdk_pb2_grpc
 
+from .._commands import reaped
 from .._wait import line_matching
 from ._support import CLEAN_ENV, COMMAND, free_port, sidecar_command
 
@@ -107,7 +108,7 @@ async def _start(*args: str, env: dict[str, str] | None = None) -> tuple[asyncio
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 async def test_serves_and_stops_cleanly_on_a_signal(signum: signal.Signals) -> None:
     process, port, _ = await _start("--address", "127.0.0.1", env={"AGONES_LOCAL_LOG_LEVEL": "debug"})
-    try:
+    async with reaped(process):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel, asyncio.timeout(10):
             stub = sdk_pb2_grpc.SDKStub(channel)
             watch = stub.WatchGameServer(sdk_pb2.Empty())
@@ -117,10 +118,6 @@ async def test_serves_and_stops_cleanly_on_a_signal(signum: signal.Signals) -> N
             assert process.stderr is not None
             rest = (await process.stderr.read()).decode()
             assert await process.wait() == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
     assert "Ready() -> state Ready" in rest
     assert "stopping" in rest
     assert "Traceback" not in rest
@@ -130,17 +127,13 @@ async def test_a_manifest_from_the_environment(tmp_path: Path) -> None:
     path = tmp_path / "gs.json"
     path.write_text(json.dumps({"metadata": {"name": "from-env"}, "spec": {"health": {"disabled": True}}}))
     process, port, _ = await _start(env={"AGONES_LOCAL_FILE": str(path), "AGONES_LOCAL_ADDRESS": "127.0.0.1"})
-    try:
+    async with reaped(process):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel, asyncio.timeout(10):
             gs = await sdk_pb2_grpc.SDKStub(channel).GetGameServer(sdk_pb2.Empty())
         assert (gs.object_meta.name, gs.status.state) == ("from-env", "Scheduled")
         process.terminate()
         async with asyncio.timeout(10):
             assert await process.wait() == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def test_rest_on_the_http_port_from_the_environment() -> None:

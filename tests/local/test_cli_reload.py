@@ -11,6 +11,7 @@ import grpc.aio
 
 from aioagones._pb import sdk_pb2, sdk_pb2_grpc
 
+from .._commands import reaped
 from ._support import CLEAN_ENV, free_port, sidecar_command
 
 MANIFEST = "metadata: {name: cli}\nspec: {health: {disabled: true}}\n"
@@ -40,7 +41,7 @@ async def test_the_command_reloads_its_file(tmp_path: Path) -> None:
     path.write_text(MANIFEST)
     process, port = await _start("-f", str(path))
     assert process.stderr is not None
-    try:
+    async with reaped(process):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel, asyncio.timeout(10):
             watch = sdk_pb2_grpc.SDKStub(channel).WatchGameServer(sdk_pb2.Empty())
             first = await watch.read()
@@ -62,10 +63,6 @@ async def test_the_command_reloads_its_file(tmp_path: Path) -> None:
         process.terminate()
         async with asyncio.timeout(10):
             assert await process.wait() == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def test_pod_ips_given_replace_the_machines_at_start_after_an_edit_and_a_reset(tmp_path: Path) -> None:
@@ -76,7 +73,7 @@ async def test_pod_ips_given_replace_the_machines_at_start_after_an_edit_and_a_r
         "-f", str(path), "--pod-ip", "::1", "--pod-ip", "127.0.0.1", "--http-port", str(http_port)
     )
     expected = [("PodIP", "::1"), ("PodIP", "127.0.0.1")]
-    try:
+    async with reaped(process):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel, asyncio.timeout(10):
             watch = sdk_pb2_grpc.SDKStub(channel).WatchGameServer(sdk_pb2.Empty())
             first = await watch.read()
@@ -99,7 +96,3 @@ async def test_pod_ips_given_replace_the_machines_at_start_after_an_edit_and_a_r
         process.terminate()
         async with asyncio.timeout(10):
             assert await process.wait() == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()

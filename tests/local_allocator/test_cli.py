@@ -14,6 +14,7 @@ from google.protobuf import json_format
 from aioagones._pb import allocation_pb2 as pb
 from aioagones._version import __version__
 
+from .._commands import reaped
 from .._wait import line_matching
 from ._support import address, allocate, manifest, sidecars
 
@@ -72,7 +73,7 @@ async def test_serves_the_sidecars_it_is_given_and_stops_on_sigterm() -> None:
             *COMMAND, "--address", "127.0.0.1", "--port", "0", "--sidecar", address(sidecar),
             stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        try:
+        async with reaped(process):
             assert process.stderr is not None
             serving = await line_matching(process.stderr, r"serving AllocationService .* on 127\.0\.0\.1:(\d+)")
             reply = await allocate(
@@ -83,10 +84,6 @@ async def test_serves_the_sidecars_it_is_given_and_stops_on_sigterm() -> None:
             process.send_signal(signal.SIGTERM)
             async with asyncio.timeout(20):
                 assert await process.wait() == 0
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
 
 
 def test_import_aioagones_loads_neither_the_local_allocator_nor_aiohttp() -> None:

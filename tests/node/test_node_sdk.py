@@ -18,6 +18,7 @@ import pytest
 
 from aioagones.testing import LocalSidecar
 
+from .._commands import reaped
 from .._wait import until
 
 HERE = Path(__file__).parent
@@ -62,13 +63,9 @@ async def test_the_official_node_sdk_makes_every_call(node_modules: Path) -> Non
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        try:
+        async with reaped(process):
             async with asyncio.timeout(90):
                 stdout, stderr = await process.communicate()
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
         await until(lambda: "health" in server.calls)
         gs = server.game_server
 

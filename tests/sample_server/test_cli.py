@@ -14,7 +14,7 @@ from aioagones.testing import LocalSidecar
 from sample_server import protocol as p
 from sample_server._cli import build_parser, choose_port, parse_args
 
-from .._commands import free_port
+from .._commands import free_port, reaped
 from .._wait import line_matching
 from ._harness import Client
 
@@ -169,7 +169,7 @@ async def _start(sidecar: LocalSidecar, *args: str) -> tuple[asyncio.subprocess.
 async def test_signal_tells_players_shuts_down_and_exits_0(sig: signal.Signals) -> None:
     async with LocalSidecar() as sidecar:
         proc, port = await _start(sidecar, "--graceful-termination-delay-sec", "0.2")
-        try:
+        async with reaped(proc):
             with Client("127.0.0.1", port) as player:
                 assert await player.join(b"p1") == b"ACK: JOIN p1\n"
                 proc.send_signal(sig)
@@ -178,10 +178,6 @@ async def test_signal_tells_players_shuts_down_and_exits_0(sig: signal.Signals) 
                 assert proc.stderr is not None
                 rest = (await proc.stderr.read()).decode()
                 assert await proc.wait() == 0
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
         assert sidecar.game_server.status.state == "Shutdown"
         assert "shutdown" in sidecar.calls
         assert "Traceback" not in rest
@@ -190,15 +186,11 @@ async def test_signal_tells_players_shuts_down_and_exits_0(sig: signal.Signals) 
 async def test_crash_exits_with_the_code_and_no_reply() -> None:
     async with LocalSidecar() as sidecar:
         proc, port = await _start(sidecar, "--insecure-admin")
-        try:
+        async with reaped(proc):
             with Client("::1", port) as c:
                 await c.send(b"CRASH 7")
                 async with asyncio.timeout(10):
                     assert await proc.wait() == 7
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
 
 
 async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
@@ -214,16 +206,12 @@ async def test_signal_while_waiting_for_the_sidecar_exits_0() -> None:
         stdout=asyncio.subprocess.DEVNULL,
     )
     assert proc.stderr is not None
-    try:
+    async with reaped(proc):
         async with asyncio.timeout(20):
             await line_matching(proc.stderr, "connecting to the Agones sidecar")
             proc.send_signal(signal.SIGTERM)
             err = await proc.stderr.read()
             assert await proc.wait() == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
     assert b"before the server was up" in err
     assert b"Traceback" not in err
 

@@ -16,6 +16,7 @@ from aioagones import SDK
 from aioagones.testing import LocalSidecar
 from sample_server._cli import build_parser, parse_args
 
+from .._commands import reaped
 from .._wait import until
 
 # The GameServer of upstream's examples/simple-game-server/gameserver.yaml (a Dynamic port 7654).
@@ -203,7 +204,7 @@ async def test_the_args_of_an_agones_simple_game_server_manifest_take_effect() -
         )
         assert proc.stderr is not None
         seen: list[str] = []
-        try:
+        async with reaped(proc):
             async with asyncio.timeout(20):
                 while not any("listening on TCP" in line for line in seen):
                     line = (await proc.stderr.readline()).decode()
@@ -228,10 +229,6 @@ async def test_the_args_of_an_agones_simple_game_server_manifest_take_effect() -
                 assert await proc.wait() == 0
             assert time.monotonic() - started >= 1.0  # -gracefulTerminationDelaySec=1
             assert "Traceback" not in rest
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
 
 
 def test_tcp_idle_timeout_flag_and_environment() -> None:
